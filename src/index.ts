@@ -1,0 +1,45 @@
+/**
+ * ssl-robust's public API. Everything a user may import is re-exported here; the modules
+ * behind it are internal and may change.
+ */
+export { UserInputError } from './errors.js';
+export { RandomStream, type StreamKey } from './random/stream.js';
+
+export {
+  BACKEND_NAMES,
+  autoChoice,
+  parseBackendChoice,
+  probeBackends,
+  useBackend,
+  type BackendAvailability,
+  type BackendChoice,
+  type BackendName,
+} from './backend/index.js';
+
+export { Dataset, type Batch, type DatasetInfo, type ImageShape, type ImageSource } from './data/dataset.js';
+export { loadIdxFiles, loadIdxFolder } from './data/idx.js';
+export { loadImageFolder, type ImageFolderOptions } from './data/image-folder.js';
+export { loadNpyPair, type NpyOptions } from './data/npy.js';
+export {
+  BUNDLED_SUBSET_FOLDER,
+  FASHION_MNIST_CLASSES,
+  openDataset,
+  type DataRequest,
+  type OpenedDataset,
+  type Split,
+} from './data/open.js';
+
+export type { Backbone, Classifier, LoadedClassifier, ModelInfo } from './models/contract.js';
+export { folderSaveHandler, readModelFiles } from './models/files.js';
+export { bundledModelNames, loadClassifier, type LoadOptions } from './models/load.js';
+
+export {
+  checkCompatible,
+  evaluateClean,
+  scorePredictions,
+  type ClassAccuracy,
+  type CleanEvaluation,
+  type EvaluateOptions,
+} from './runner/clean-eval.js';
+
+export { runCli } from './cli/program.js';
