@@ -1,0 +1,52 @@
+import { test as propTest, fc } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { RandomStream } from '../../src/random/stream.js';
+
+const draws = (stream: RandomStream, n = 8) => Array.from({ length: n }, () => stream.float());
+
+describe('RandomStream', () => {
+  propTest.prop([fc.nat()])('the same seed gives the same draws', (seed) => {
+    expect(draws(RandomStream.fromSeed(seed))).toEqual(draws(RandomStream.fromSeed(seed)));
+  });
+
+  propTest.prop([fc.nat(), fc.string(), fc.nat()])('derived streams depend only on seed and keys, not on draws made before', (seed, name, index) => {
+    const a = RandomStream.fromSeed(seed);
+    const b = RandomStream.fromSeed(seed);
+    draws(b, 5); // draws on the parent must not shift its children
+    expect(draws(a.derive(name, index))).toEqual(draws(b.derive(name, index)));
+  });
+
+  it('gives different streams for different keys and seeds', () => {
+    const root = RandomStream.fromSeed(1);
+    expect(draws(root.derive('a'))).not.toEqual(draws(root.derive('b')));
+    expect(draws(root.derive(1))).not.toEqual(draws(root.derive('1')));
+    expect(draws(RandomStream.fromSeed(1))).not.toEqual(draws(RandomStream.fromSeed(2)));
+  });
+
+  it('draws normals with mean 0 and variance 1', () => {
+    const stream = RandomStream.fromSeed(7);
+    const n = 20000;
+    const values = Array.from({ length: n }, () => stream.normal());
+    const mean = values.reduce((a, b) => a + b, 0) / n;
+    const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    // 5 standard errors: fails by chance about once in a few million runs.
+    expect(Math.abs(mean)).toBeLessThan(5 / Math.sqrt(n));
+    expect(Math.abs(variance - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+  });
+
+  propTest.prop([fc.nat(), fc.array(fc.integer())])('shuffles into a permutation without touching the input', (seed, items) => {
+    const copy = items.slice();
+    const shuffled = RandomStream.fromSeed(seed).shuffled(items);
+    expect(items).toEqual(copy);
+    expect(shuffled.slice().sort((a, b) => a - b)).toEqual(copy.slice().sort((a, b) => a - b));
+  });
+
+  propTest.prop([fc.nat(), fc.integer({ min: -50, max: 50 }), fc.nat({ max: 100 })])('draws integers inside their bounds', (seed, min, span) => {
+    const stream = RandomStream.fromSeed(seed);
+    for (let i = 0; i < 20; i++) {
+      const value = stream.int(min, min + span);
+      expect(value).toBeGreaterThanOrEqual(min);
+      expect(value).toBeLessThanOrEqual(min + span);
+    }
+  });
+});
