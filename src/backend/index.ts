@@ -1,4 +1,5 @@
 import { ensure } from '../errors.js';
+import './gradients.js';
 import { cpuBackend } from './cpu.js';
 import { tensorflowBackend } from './tensorflow.js';
 import { BACKEND_NAMES, type BackendAvailability, type BackendChoice, type BackendName, type BackendProvider } from './types.js';

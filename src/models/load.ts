@@ -56,20 +56,29 @@ function imageShapeOf(shape: readonly (number | null)[] | undefined, file: strin
   return [height, width, channels];
 }
 
-/** Scans weights for NaN or Inf: such a model still runs, but its results are not to be trusted. */
-function nonFiniteWeightWarnings(weights: readonly { name: string; tensor: tf.Tensor }[]): string[] {
-  return weights
-    .filter(({ tensor }) => tensor.dtype === 'float32' && tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(tensor))).dataSync()[0] === 1))
-    .map(({ name }) => `weight ${name} contains NaN or Inf values`);
+/**
+ * Scans weights for NaN or Inf: such a model still runs, but its results are not to be trusted.
+ * Reads asynchronously: webgpu under Node has no synchronous readback.
+ */
+async function nonFiniteWeightWarnings(weights: readonly { name: string; tensor: tf.Tensor }[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { name, tensor } of weights) {
+    if (tensor.dtype !== 'float32') continue;
+    const flag = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(tensor))));
+    const [bad] = await flag.data();
+    flag.dispose();
+    if (bad) warnings.push(`weight ${name} contains NaN or Inf values`);
+  }
+  return warnings;
 }
 
-function modelInfo(files: LoadedArtifacts, format: ModelInfo['format'], weights: readonly { name: string; tensor: tf.Tensor }[]): ModelInfo {
+async function modelInfo(files: LoadedArtifacts, format: ModelInfo['format'], weights: readonly { name: string; tensor: tf.Tensor }[]): Promise<ModelInfo> {
   return {
     file: files.file,
     format,
     sha256: files.sha256,
     parameterCount: weights.reduce((sum, { tensor }) => sum + tensor.size, 0),
-    warnings: nonFiniteWeightWarnings(weights),
+    warnings: await nonFiniteWeightWarnings(weights),
   };
 }
 
@@ -108,7 +117,7 @@ async function layersClassifier(files: LoadedArtifacts): Promise<LoadedClassifie
     // apply() with training: false keeps batch norm and dropout in inference mode and stays differentiable.
     logits: (images) => model.apply(images, { training: false }) as tf.Tensor2D,
     ...(backbone ? { backbone } : {}),
-    info: modelInfo(files, 'layers-model', weights),
+    info: await modelInfo(files, 'layers-model', weights),
     dispose: () => model.dispose(),
   };
 }
@@ -137,7 +146,7 @@ async function graphClassifier(files: LoadedArtifacts, options: LoadOptions): Pr
     numClasses,
     logits: (images) => tf.tidy(() => run(images)),
     ...(backbone ? { backbone } : {}),
-    info: modelInfo(files, 'graph-model', weights),
+    info: await modelInfo(files, 'graph-model', weights),
     dispose: () => model.dispose(),
   };
 }

@@ -39,14 +39,16 @@ async function logitsAndInputGradient(): Promise<{ logits: Float32Array; grad: F
     const dw = tf.mul(t([3, 3, 8, 1], 4), 0.5);
     const mean = tf.mul(t([8], 5), 0.1);
     const variance = tf.add(tf.abs(t([8], 6)), 0.5);
+    const offset = tf.mul(t([8], 9), 0.1);
+    const scale = tf.add(t([8], 10), 1.5);
     const w2 = tf.mul(t([3, 3, 8, 16], 7), 0.3);
     const w3 = tf.mul(t([7 * 7 * 16, classes], 8), 0.1);
     const labels = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), classes);
     const net = (input: tf.Tensor4D): tf.Tensor2D => {
-      let h = tf.relu(tf.add(tf.conv2d(input, w1 as tf.Tensor4D, 1, 'same'), b1));
+      let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(input, w1 as tf.Tensor4D, 1, 'same'), b1));
       h = tf.maxPool(h, 2, 2, 'valid');
       h = tf.depthwiseConv2d(h, dw as tf.Tensor4D, 1, 'same');
-      h = tf.batchNorm(h, mean, variance, undefined, undefined, 1e-3);
+      h = tf.batchNorm4d(h, mean as tf.Tensor1D, variance as tf.Tensor1D, offset as tf.Tensor1D, scale as tf.Tensor1D, 1e-3);
       h = tf.relu(tf.conv2d(h, w2 as tf.Tensor4D, 1, 'same'));
       h = tf.avgPool(h, 2, 2, 'valid');
       return tf.matMul(tf.reshape(h, [batch, -1]), w3 as tf.Tensor2D);
