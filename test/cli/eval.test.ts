@@ -14,7 +14,8 @@ describe('ssl-robust eval', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.total).toBe(2000);
-    expect(result.accuracy).toBe(reference.subset.accuracy);
+    expect(result.accuracy).toBe(reference.subsetAccuracy);
+    expect(result.correct).toBe(reference.subsetCorrect);
     expect(result.backend.name).toBe('wasm');
     expect(result.perClass).toHaveLength(10);
     expect(result.perClass.reduce((sum: number, c: { correct: number }) => sum + c.correct, 0)).toBe(result.correct);

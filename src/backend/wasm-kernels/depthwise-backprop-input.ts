@@ -1,0 +1,302 @@
+/**
+ * DepthwiseConv2dNativeBackpropInput for the wasm backend.
+ *
+ *   dx[b, ih, iw, c] = Σ_{fh, fw, q} dy[b, oh, ow, c·M + q] · W[fh, fw, c, q]
+ *                      over oh·sh + fh·dh − padTop = ih, ow·sw + fw·dw − padLeft = iw
+ *
+ * A transposed convolution is a forward convolution of dy with the filter rotated 180°.
+ * With stride s > 1, the input rows split into s phases by (ih + padTop) mod s, and each
+ * phase only meets the filter taps with fh·dh ≡ phase (mod s), all reading dy at unit
+ * stride. So each of the sh·sw phases is a plain stride-1 depthwise convolution of dy
+ * itself with a small rotated sub-filter; XNNPACK's SIMD depthwise kernel (behind the
+ * wasm DepthwiseConv2dNative kernel) runs those, and a JS loop interleaves the phases into
+ * dx, also summing the M multiplier channels of each input channel. This does only the
+ * useful multiply-adds; spreading dy with zeros instead would waste (s² − 1)/s² of them.
+ * With stride 1 and ordinary padding the single phase already is dx (M = 1), or dx after
+ * the wasm Sum kernel folds the M channels.
+ */
+import {
+  backend_util,
+  DepthwiseConv2dNative,
+  DepthwiseConv2dNativeBackpropInput,
+  Sum,
+  type DepthwiseConv2dNativeBackpropInputAttrs,
+  type DepthwiseConv2dNativeBackpropInputInputs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import {
+  assertDyShape,
+  assertFloat32,
+  disposeInfos,
+  heapF32,
+  makeFloat32Output,
+  runWasmKernel,
+  sizeOf,
+  type BackendWasm,
+} from './wasm-util.js';
+
+export function depthwiseConv2dNativeBackpropInputWasm(args: {
+  inputs: DepthwiseConv2dNativeBackpropInputInputs;
+  backend: BackendWasm;
+  attrs: DepthwiseConv2dNativeBackpropInputAttrs;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs;
+  const name = DepthwiseConv2dNativeBackpropInput;
+  assertFloat32(name, ['dy', dy.dtype], ['filter', filter.dtype]);
+  if (filter.shape.length !== 4 || filter.shape[2] !== inputShape[3]) {
+    throw new Error(
+      `wasm ${name}: filter must be rank 4 with ${inputShape[3]} input channels, got shape [${filter.shape.join(', ')}].`,
+    );
+  }
+
+  const convInfo = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    true /* depthwise */,
+  );
+  assertDyShape(name, dy.shape, convInfo);
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+  } = convInfo;
+  const chMul = filter.shape[3]!;
+  const dxShape = [batchSize, inHeight, inWidth, inChannels];
+  if (sizeOf(dxShape) === 0 || sizeOf(dy.shape) === 0) return makeFloat32Output(backend, dxShape, true);
+
+  const rows = axisPhases(inHeight, outHeight, filterHeight, strideHeight, dilationHeight, convInfo.padInfo.top);
+  const cols = axisPhases(inWidth, outWidth, filterWidth, strideWidth, dilationWidth, convInfo.padInfo.left);
+
+  // Stride 1 with padding no wider than the filter: the single phase's output is dx itself.
+  const [row0, col0] = [rows[0], cols[0]];
+  if (strideHeight === 1 && strideWidth === 1 && row0 !== undefined && col0 !== undefined && row0.exact && col0.exact) {
+    const conv = phaseConv(backend, dy, filter, row0, col0, outChannels);
+    if (chMul === 1) return conv;
+    try {
+      // Same buffer viewed as [b, h, w, c, q]; summing q gives dx.
+      const grouped: TensorInfo = { dataId: conv.dataId, shape: [...dxShape, chMul], dtype: 'float32' };
+      const dx = runWasmKernel(backend, Sum, { x: grouped }, { axis: [4], keepDims: false });
+      dx.shape = dxShape;
+      return dx;
+    } finally {
+      disposeInfos(backend, conv);
+    }
+  }
+
+  // Positions in phases that meet no filter tap (stride larger than the filter) stay 0.
+  const dx = makeFloat32Output(backend, dxShape, true);
+  try {
+    for (const r of rows) {
+      for (const c of cols) {
+        const conv = phaseConv(backend, dy, filter, r, c, outChannels);
+        try {
+          const cv = heapF32(backend, conv);
+          const dxv = heapF32(backend, dx);
+          const convHeight = conv.shape[1]!;
+          const convWidth = conv.shape[2]!;
+          for (let b = 0; b < batchSize; b++) {
+            for (let u = 0; u < r.count; u++) {
+              const ih = r.first + u * strideHeight;
+              let src = ((b * convHeight + u + r.shift) * convWidth + c.shift) * outChannels;
+              let dst = ((b * inHeight + ih) * inWidth + c.first) * inChannels;
+              const dstStep = (strideWidth - 1) * inChannels;
+              for (let v = 0; v < c.count; v++) {
+                if (chMul === 1 && inChannels >= 16) {
+                  // A native block copy beats the scalar loop from ~16 floats on.
+                  dxv.set(cv.subarray(src, src + inChannels), dst);
+                  src += inChannels;
+                  dst += inChannels;
+                } else if (chMul === 1) {
+                  for (let k = 0; k < inChannels; k++) dxv[dst++] = cv[src++]!;
+                } else {
+                  for (let k = 0; k < inChannels; k++) {
+                    let sum = 0;
+                    for (let q = 0; q < chMul; q++) sum += cv[src++]!;
+                    dxv[dst++] = sum;
+                  }
+                }
+                dst += dstStep;
+              }
+            }
+          }
+        } finally {
+          disposeInfos(backend, conv);
+        }
+      }
+    }
+    return dx;
+  } catch (e) {
+    disposeInfos(backend, dx);
+    throw e;
+  }
+}
+
+/**
+ * One phase along one axis. Input positions first, first + s, … (count of them) receive
+ * dy[u − k] · W[taps[t]] summed over t, where k grows by `dilation` per tap: a stride-1
+ * correlation of dy with the reversed taps. `padBefore`/`padAfter` are the zero padding
+ * of dy that makes that correlation's output start at the phase's first position, offset
+ * by `shift` rows when dy must be cropped instead (padding wider than the filter).
+ */
+interface Phase {
+  readonly first: number;
+  readonly count: number;
+  /** Filter indices of this phase's taps, in increasing order. */
+  readonly taps: readonly number[];
+  readonly dilation: number;
+  readonly padBefore: number;
+  readonly padAfter: number;
+  readonly shift: number;
+  /** The correlation's output is exactly the phase's positions (no shift, no surplus). */
+  readonly exact: boolean;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Splits one spatial axis (input size `size`, dy size `outSize`, filter `filter`, stride,
+ * dilation, leading pad) into its stride phases, leaving out phases with no taps or no
+ * positions inside the input.
+ */
+function axisPhases(size: number, outSize: number, filter: number, stride: number, dilation: number, pad: number): Phase[] {
+  const phases: Phase[] = [];
+  for (let r = 0; r < stride; r++) {
+    // Position i = stride·u + r − pad meets tap f (reading dy[u − (f·dilation − r)/stride])
+    // exactly when f·dilation ≡ r (mod stride). Those taps are evenly spaced, so their dy
+    // offsets are too: by dilation / gcd(dilation, stride).
+    const taps: number[] = [];
+    for (let f = 0; f < filter; f++) if ((f * dilation) % stride === r) taps.push(f);
+    const uMin = Math.ceil((pad - r) / stride);
+    const uMax = Math.floor((size - 1 + pad - r) / stride);
+    const count = uMax - uMin + 1;
+    if (taps.length === 0 || count <= 0) continue;
+    const step = taps.length > 1 ? dilation / gcd(dilation, stride) : 1;
+    const k0 = (taps[0]! * dilation - r) / stride;
+    const span = (taps.length - 1) * step;
+    // Output row v of a correlation padded by `before` reads dy rows v − before + j·step
+    // for j = 0 … taps − 1; phase position u needs dy rows u − k0 − span + j·step.
+    const wantBefore = k0 + span - uMin;
+    const padBefore = Math.max(0, wantBefore);
+    const shift = padBefore - wantBefore;
+    const padAfter = Math.max(0, count + shift + span - outSize - padBefore);
+    const produced = outSize + padBefore + padAfter - span;
+    phases.push({
+      first: stride * uMin + r - pad,
+      count,
+      taps,
+      dilation: step,
+      padBefore,
+      padAfter,
+      shift,
+      exact: shift === 0 && produced === count,
+    });
+  }
+  return phases;
+}
+
+/**
+ * Filter sizes XNNPACK (as built into tfjs-backend-wasm 4.22) has SIMD depthwise kernels
+ * for: 1, 3, 4, 9 and 25 taps. Other sizes take a generic path that measured ~10× slower
+ * (e.g. 2 taps: 4.7 ms vs 0.3 ms for 3 taps on 64×14×14×64), so sub-filters are padded
+ * with zero taps up to the nearest of these.
+ */
+const FAST_KERNELS: ReadonlyArray<readonly [number, number]> = [
+  [1, 1],
+  [1, 3],
+  [3, 1],
+  [2, 2],
+  [1, 4],
+  [4, 1],
+  [3, 3],
+  [5, 5],
+];
+
+/** The smallest fast kernel covering th × tw taps, or th × tw itself when none does. */
+function fastKernel(th: number, tw: number): readonly [number, number] {
+  let best: readonly [number, number] = [th, tw];
+  let bestTaps = Infinity;
+  for (const k of FAST_KERNELS) {
+    if (k[0] >= th && k[1] >= tw && k[0] * k[1] < bestTaps) {
+      best = k;
+      bestTaps = k[0] * k[1];
+    }
+  }
+  return best;
+}
+
+/** The stride-1 depthwise correlation of dy with one phase pair's rotated sub-filter. */
+function phaseConv(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  rows: Phase,
+  cols: Phase,
+  channels: number,
+): TensorInfo {
+  const th = rows.taps.length;
+  const tw = cols.taps.length;
+  // Zero taps go after the real ones; the extra dy rows/cols they read need extra padding
+  // after, which keeps the output size unchanged.
+  const [kh, kw] = fastKernel(th, tw);
+  const filterWidth = filter.shape[1]!;
+  const sub = makeFloat32Output(backend, [kh, kw, channels, 1], kh * kw !== th * tw);
+  try {
+    // sub[jh, jw, c·M + q] = W[taps reversed]: each tap's C·M block is already laid out as
+    // c·M + q, which is the multiplier-1 filter layout over C·M channels.
+    const wv = heapF32(backend, filter);
+    const sv = heapF32(backend, sub);
+    for (let jh = 0; jh < th; jh++) {
+      for (let jw = 0; jw < tw; jw++) {
+        const from = (rows.taps[th - 1 - jh]! * filterWidth + cols.taps[tw - 1 - jw]!) * channels;
+        sv.set(wv.subarray(from, from + channels), (jh * kw + jw) * channels);
+      }
+    }
+    return runWasmKernel(
+      backend,
+      DepthwiseConv2dNative,
+      { x: dy, filter: sub },
+      {
+        strides: [1, 1],
+        dilations: [rows.dilation, cols.dilation],
+        pad: [
+          [0, 0],
+          [rows.padBefore, rows.padAfter + (kh - th) * rows.dilation],
+          [cols.padBefore, cols.padAfter + (kw - tw) * cols.dilation],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
+  } finally {
+    // Freeing `sub` also frees the XNNPACK operator cached for it.
+    disposeInfos(backend, sub);
+  }
+}
+
+export const depthwiseConv2dNativeBackpropInputWasmConfig: KernelConfig = {
+  kernelName: DepthwiseConv2dNativeBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: depthwiseConv2dNativeBackpropInputWasm as unknown as KernelFunc,
+};

@@ -1,0 +1,97 @@
+import { ensure } from '../errors.js';
+import { RandomStream } from '../random/stream.js';
+import type { Registry } from '../registry.js';
+import { PROFILE_NAMES, SEVERITIES, type AnyCorruption, type ProfileName, type SampledParameters, type Severity } from './types.js';
+
+/** A batch of images, NHWC float32 in [0, 1]. */
+export interface ImageBatchData {
+  readonly images: Float32Array;
+  readonly shape: readonly [n: number, height: number, width: number, channels: number];
+}
+
+export interface CorruptOptions {
+  readonly seed: number;
+  /** Severity table to use; by default picked from the image size (profileForSize). */
+  readonly profile?: ProfileName;
+  /**
+   * The dataset index of each image in the batch (default 0..n-1). Each image's random stream
+   * is derived from (seed, corruption, severity, index), so its result does not depend on the
+   * batch it came in or on its position there.
+   */
+  readonly imageIndices?: readonly number[];
+}
+
+export interface CorruptedBatch extends ImageBatchData {
+  readonly profile: ProfileName;
+  /** Parameters drawn for each image, where the corruption samples any. */
+  readonly sampled: readonly (SampledParameters | undefined)[];
+}
+
+/** The profile whose constants were made for images of about this size. */
+export function profileForSize(height: number, width: number): ProfileName {
+  const side = Math.min(height, width);
+  if (side <= 28) return 'mnist28';
+  if (side <= 96) return 'cifar32';
+  return 'imagenet224';
+}
+
+export function parseSeverity(value: unknown): Severity {
+  ensure(
+    typeof value === 'number' && (SEVERITIES as readonly number[]).includes(value),
+    `severity must be an integer from 1 to 5, got ${String(value)}`,
+  );
+  return value as Severity;
+}
+
+export function parseProfile(value: string): ProfileName {
+  ensure((PROFILE_NAMES as readonly string[]).includes(value), `unknown profile '${value}' (known: ${PROFILE_NAMES.join(', ')})`);
+  return value as ProfileName;
+}
+
+/** Checks a batch is well-formed NHWC in [0, 1] without NaN: corruptions assume it. */
+export function validateBatch(batch: ImageBatchData): void {
+  const [n, h, w, c] = batch.shape;
+  ensure(
+    [n, h, w, c].every((d) => Number.isInteger(d) && d > 0),
+    `images must have a positive NHWC shape, got [${batch.shape.join(', ')}]`,
+  );
+  ensure(batch.images.length === n * h * w * c, `images hold ${batch.images.length} values but the shape [${batch.shape.join(', ')}] needs ${n * h * w * c}`);
+  for (let i = 0; i < batch.images.length; i++) {
+    const v = batch.images[i]!;
+    ensure(v >= 0 && v <= 1, () => `pixel ${i} is ${v}: images must be float32 in [0, 1] without NaN`);
+  }
+}
+
+/** Applies one corruption at one severity to every image of a batch. */
+export async function corruptBatch(
+  registry: Registry<AnyCorruption>,
+  batch: ImageBatchData,
+  corruptionId: string,
+  severity: number,
+  options: CorruptOptions,
+): Promise<CorruptedBatch> {
+  const corruption = registry.get(corruptionId);
+  const level = parseSeverity(severity);
+  validateBatch(batch);
+  const [n, height, width, channels] = batch.shape;
+  ensure(
+    corruption.channels === 'any' || channels === 3,
+    `${corruption.id} acts on colour and does not apply to ${channels}-channel images`,
+  );
+  const indices = options.imageIndices ?? Array.from({ length: n }, (_, i) => i);
+  ensure(indices.length === n, `${indices.length} image indices for ${n} images`);
+  const profile = options.profile ?? profileForSize(height, width);
+  const params = corruption.table[profile][level - 1];
+  const root = RandomStream.fromSeed(options.seed);
+  const size = height * width * channels;
+  const out = new Float32Array(batch.images.length);
+  const sampled: (SampledParameters | undefined)[] = [];
+  for (let i = 0; i < n; i++) {
+    const image = { data: batch.images.subarray(i * size, (i + 1) * size), height, width, channels };
+    const result = await corruption.apply(image, params, root.derive('corruption', corruption.id, level, indices[i]!));
+    if (result.data.length !== size) throw new Error(`${corruption.id} returned ${result.data.length} values for an image of ${size}`);
+    out.set(result.data, i * size);
+    sampled.push(result.sampled);
+  }
+  return { images: out, shape: batch.shape, profile, sampled };
+}
