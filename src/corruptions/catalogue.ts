@@ -1,18 +1,21 @@
 import { Registry } from '../registry.js';
-import { contrast } from './digital/contrast.js';
-import { gaussianNoise } from './noise/gaussian-noise.js';
-import { impulseNoise } from './noise/impulse-noise.js';
-import { shotNoise } from './noise/shot-noise.js';
-import { speckleNoise } from './noise/speckle-noise.js';
-import type { AnyCorruption } from './types.js';
-import { brightness } from './weather/brightness.js';
+import { blurCorruptions } from './blur/index.js';
+import { digitalCorruptions } from './digital/index.js';
+import { mnistCShifts } from './mnist-c/index.js';
+import { noiseCorruptions } from './noise/index.js';
+import type { AnyCorruption, CorruptionGroup } from './types.js';
+import { weatherCorruptions } from './weather/index.js';
 
-/** Every built-in corruption, in ImageNet-C's order, then the hold-outs, then the MNIST-C shifts. */
+/** Every built-in corruption: each group's folder lists its own modules. */
 export const corruptions: Registry<AnyCorruption> = new Registry<AnyCorruption>('corruption', [
-  gaussianNoise,
-  shotNoise,
-  impulseNoise,
-  brightness,
-  contrast,
-  speckleNoise,
+  ...noiseCorruptions,
+  ...blurCorruptions,
+  ...weatherCorruptions,
+  ...digitalCorruptions,
+  ...mnistCShifts,
 ]);
+
+/** The ImageNet-C benchmark groups (the 15), the hold-outs (4), and MNIST-C's shifts. */
+export function corruptionsInGroup(group: CorruptionGroup): AnyCorruption[] {
+  return corruptions.list().filter((c) => c.group === group);
+}
