@@ -1,6 +1,7 @@
 /**
  * Forward and input-gradient throughput of the bundled CNN on every backend available here,
- * in one process so the figures are comparable. Run: npx tsx bench/backends.ts [--batch 64] [--seconds 3]
+ * in one process so the figures are comparable.
+ * Run: npx tsx bench/backends.ts [--batch 64] [--seconds 3] [--backends wasm,webgpu,cpu]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { backendProvider, probeBackends } from '../src/backend/index.js';
@@ -14,10 +15,11 @@ const option = (name: string, fallback: number) => {
 };
 const batchSize = option('batch', 64);
 const seconds = option('seconds', 3);
+const only = args.includes('--backends') ? args[args.indexOf('--backends') + 1]!.split(',') : undefined;
 
-/** Runs fn repeatedly for about `seconds` after a warm-up; returns images per second. */
+/** Runs fn repeatedly for about `seconds` (at least once) after one warm-up call; returns images per second. */
 async function throughput(fn: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < 2; i++) await fn();
+  await fn();
   let runs = 0;
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
@@ -34,6 +36,7 @@ const labels = Array.from(dataset.labels.slice(0, batchSize));
 
 const rows: { backend: string; adapter: string; forward: number; gradient: number }[] = [];
 for (const found of await probeBackends()) {
+  if (only && !only.includes(found.name)) continue;
   if (!found.available) {
     console.error(`skip ${found.name}: ${found.note}`);
     continue;
@@ -55,6 +58,7 @@ for (const found of await probeBackends()) {
     out.dispose();
   });
   rows.push({ backend: found.name, adapter: found.adapter ?? '', forward, gradient });
+  console.error(`${found.name}: forward ${forward.toFixed(1)} img/s, input gradient ${gradient.toFixed(1)} img/s`);
   tf.dispose([images, oneHot]);
   model.dispose();
 }

@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UserInputError } from '../errors.js';
-import { PACKAGE_ROOT } from '../paths.js';
 import { RandomStream } from '../random/stream.js';
 import { registerBackendsCommand } from './commands/backends.js';
+import { registerCorruptCommand } from './commands/corrupt.js';
 import { registerEvalCommand } from './commands/eval.js';
+import { registerListCommand } from './commands/list.js';
 import { parseBackendOption, parseSeed, type CommandContext } from './options.js';
 import { processIo, type CliIo } from './progress.js';
+import { VERSION } from './version.js';
 
 /** What a command module gets to hook itself into the program. */
 export interface CommandHost {
@@ -18,9 +18,12 @@ export interface CommandHost {
 }
 
 /** Each subcommand registers itself from its own module. */
-const COMMANDS: readonly ((program: Command, host: CommandHost) => void)[] = [registerEvalCommand, registerBackendsCommand];
-
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const COMMANDS: readonly ((program: Command, host: CommandHost) => void)[] = [
+  registerEvalCommand,
+  registerCorruptCommand,
+  registerListCommand,
+  registerBackendsCommand,
+];
 
 /**
  * Runs the CLI on argv (without the node and script entries) and returns the exit code:

@@ -9,6 +9,8 @@ export interface ImageSource {
   readonly shape: ImageShape;
   /** Pixels of the images at these indices, NHWC float32 in [0, 1], in the order asked. */
   read(indices: readonly number[]): Promise<Float32Array>;
+  /** The image's own file name, for sources that have one (image folders). */
+  fileName?(index: number): string;
 }
 
 /** Where a dataset came from, for reports and manifests. */
@@ -90,6 +92,12 @@ export class Dataset {
       return this.sourceIndex(position);
     });
     return new Dataset(this.info, this.source, labels, this.classNames, order);
+  }
+
+  /** A name for the image at this position: its file name where it has one, else its source index. */
+  imageName(position: number): string {
+    const index = this.sourceIndex(position);
+    return this.source.fileName?.(index) ?? String(index).padStart(String(this.source.count - 1).length, '0');
   }
 
   /** Reads the images at these positions as one NHWC float32 array. */

@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { extname, join, relative } from 'node:path';
+import { basename, extname, join, relative } from 'node:path';
 import sharp from 'sharp';
 import { ensure, messageOf, UserInputError } from '../errors.js';
 import { Dataset, type ImageShape, type ImageSource } from './dataset.js';
@@ -36,6 +36,10 @@ class ImageFolderSource implements ImageSource {
 
   get count(): number {
     return this.files.length;
+  }
+
+  fileName(index: number): string {
+    return basename(this.files[index]!);
   }
 
   async read(indices: readonly number[]): Promise<Float32Array> {

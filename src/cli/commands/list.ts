@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { corruptions } from '../../corruptions/catalogue.js';
+import { PROFILE_NAMES } from '../../corruptions/types.js';
+import type { CommandHost } from '../program.js';
+
+/** Compact text for one severity's parameters: numbers to 4 significant digits, tuples in brackets. */
+function formatParams(params: unknown): string {
+  if (typeof params === 'number') return String(Number(params.toPrecision(4)));
+  if (Array.isArray(params)) return `(${params.map(formatParams).join(',')})`;
+  if (params && typeof params === 'object') return `{${Object.entries(params).map(([k, v]) => `${k}:${formatParams(v)}`).join(' ')}}`;
+  return String(params);
+}
+
+export function registerListCommand(program: Command, host: CommandHost): void {
+  const list = program.command('list').description('list what ssl-robust can run');
+  list
+    .command('corruptions')
+    .description('the corruption catalogue: groups, channels and each profile\'s five severity parameters')
+    .option('--json', 'print one JSON object')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const { io } = host.contextFor(command);
+      const entries = corruptions.list();
+      if (options.json) {
+        io.stdout(`${JSON.stringify(entries.map(({ id, group, summary, channels, preservesConstant, table }) => ({ id, group, summary, channels, preservesConstant, table })), null, 2)}\n`);
+        return;
+      }
+      for (const c of entries) {
+        io.stdout(`${c.id}  [${c.group}${c.channels === 'rgb' ? ', colour only' : ''}]  ${c.summary}\n`);
+        for (const profile of PROFILE_NAMES) {
+          io.stdout(`    ${profile.padEnd(12)} ${c.table[profile].map(formatParams).join('  ')}\n`);
+        }
+      }
+    });
+}
