@@ -1,8 +1,3 @@
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
-
 /** A key naming one independent random stream below a seed, e.g. ('corruption', 'fog', 3, imageIndex). */
 export type StreamKey = string | number;
 
@@ -14,12 +9,29 @@ export type StreamKey = string | number;
  * image 17 does not depend on how many draws images 0–16 took or on the batch size.
  */
 export class RandomStream {
-  private readonly generator: RandomGenerator;
+  // xoshiro128** state: four 32-bit words. Written out here rather than taken from a library
+  // so that bulk fills (noise over a 224×224×3 image) run without a call per value.
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
   /** Box–Muller yields normals in pairs; the spare one waits here. */
   private spareNormal: number | undefined;
 
   private constructor(readonly seed: number) {
-    this.generator = xoroshiro128plus(seed);
+    // splitmix32 spreads one 32-bit seed over the 128-bit state, never all zeros.
+    let x = seed >>> 0;
+    const next = () => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next() | 1;
   }
 
   static fromSeed(seed: number): RandomStream {
@@ -34,14 +46,32 @@ export class RandomStream {
     return new RandomStream(state);
   }
 
-  /** Uniform in [0, 1). */
-  float(): number {
-    return uniformFloat64(this.generator);
+  /** The next 32 random bits, as an unsigned integer. */
+  uint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
   }
 
-  /** Uniform integer in [min, max], both included. */
+  /** Uniform in [0, 1), with 53 random bits. */
+  float(): number {
+    return ((this.uint32() >>> 5) * 67108864 + (this.uint32() >>> 6)) / 9007199254740992;
+  }
+
+  /** Uniform integer in [min, max], both included (rejection sampling: no modulo bias). */
   int(min: number, max: number): number {
-    return uniformInt(this.generator, min, max);
+    const span = max - min + 1;
+    if (!(span >= 1) || span > 2 ** 32) throw new RangeError(`int(${min}, ${max}): empty or too wide a range`);
+    const limit = 2 ** 32 - (2 ** 32 % span);
+    let draw = this.uint32();
+    while (draw >= limit) draw = this.uint32();
+    return min + (draw % span);
   }
 
   /** Standard normal draw. */
@@ -58,6 +88,25 @@ export class RandomStream {
     return radius * Math.cos(angle);
   }
 
+  /** Fills `out` with uniform draws in [0, 1) at float32 resolution (24 bits each, one word a value). */
+  fillUniform<T extends Float32Array | Float64Array>(out: T): T {
+    for (let i = 0; i < out.length; i++) out[i] = (this.uint32() >>> 8) / 16777216;
+    return out;
+  }
+
+  /** Fills `out` with standard normal draws, in pairs, without a call per value. */
+  fillNormal<T extends Float32Array | Float64Array>(out: T): T {
+    for (let i = 0; i < out.length; i += 2) {
+      // 24-bit uniforms: enough for float32 noise; 1 - u keeps the log finite.
+      const u = 1 - (this.uint32() >>> 8) / 16777216;
+      const angle = (2 * Math.PI * (this.uint32() >>> 8)) / 16777216;
+      const radius = Math.sqrt(-2 * Math.log(u));
+      out[i] = radius * Math.cos(angle);
+      if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
+    }
+    return out;
+  }
+
   /** A shuffled copy (Fisher–Yates); the input is left as it was. */
   shuffled<T>(items: readonly T[]): T[] {
     const out = items.slice();
@@ -70,8 +119,12 @@ export class RandomStream {
 
   /** A 31-bit integer for seeding TF.js random ops, which take a number seed. */
   tfjsSeed(): number {
-    return this.int(0, 0x7fffffff);
+    return this.uint32() >>> 1;
   }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
 
 /** FNV-1a over the key's text: stable across runs and platforms. */

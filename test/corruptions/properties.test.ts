@@ -7,10 +7,9 @@ import { test as propTest, fc } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corruptBatch, type ImageBatchData } from '../../src/corruptions/apply.js';
 import { corruptions } from '../../src/corruptions/catalogue.js';
-import { resizeBilinear } from '../../src/corruptions/shared/sampling.js';
 import { PROFILE_NAMES, SEVERITIES, type AnyCorruption, type ProfileName } from '../../src/corruptions/types.js';
-import { openDataset } from '../../src/data/open.js';
 import { imageBatch, seed as seedArb, severity as severityArb } from '../../src/testing/index.js';
+import { sampleImages } from '../helpers/sample-images.js';
 
 const all = corruptions.list();
 
@@ -21,28 +20,13 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-/** Real images per profile: bundled Fashion-MNIST, upscaled and colourised for the RGB profiles. */
+/** Real images per profile (bundled Fashion-MNIST, upscaled and tinted for the RGB profiles). */
 const realImages: Partial<Record<ProfileName, ImageBatchData>> = {};
 
-function colourise(gray: Float32Array, size: number, count: number): ImageBatchData {
-  const images = new Float32Array(count * size * size * 3);
-  for (let n = 0; n < count; n++) {
-    const resized = resizeBilinear({ data: gray.subarray(n * 784, (n + 1) * 784), height: 28, width: 28, channels: 1 }, size, size);
-    for (let p = 0; p < size * size; p++) {
-      const v = resized[p]!;
-      // A warm tint on a blue-gray background, so colour corruptions have colour to act on.
-      images.set([v, 0.2 + 0.6 * v, 0.5 * (1 - v) + 0.3 * v], (n * size * size + p) * 3);
-    }
-  }
-  return { images, shape: [count, size, size, 3] };
-}
-
 beforeAll(async () => {
-  const { dataset } = await openDataset({ spec: 'fashion-mnist-subset', split: 'test' });
-  const gray = await dataset.read(Array.from({ length: 12 }, (_, i) => i * 150));
-  realImages.mnist28 = { images: gray, shape: [12, 28, 28, 1] };
-  realImages.cifar32 = colourise(gray, 32, 8);
-  realImages.imagenet224 = colourise(gray, 224, 2);
+  realImages.mnist28 = await sampleImages(12, 28);
+  realImages.cifar32 = await sampleImages(8, 32);
+  realImages.imagenet224 = await sampleImages(2, 224);
 });
 
 /** Mean absolute difference from the clean images, for each severity 1–5. */

@@ -34,6 +34,31 @@ describe('RandomStream', () => {
     expect(Math.abs(variance - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
   });
 
+  it('fills arrays with uniforms in [0, 1) and normals of mean 0 and variance 1', () => {
+    const stream = RandomStream.fromSeed(11);
+    const n = 20000;
+    const uniform = stream.fillUniform(new Float32Array(n));
+    expect(Math.min(...uniform)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...uniform)).toBeLessThan(1);
+    const mean = uniform.reduce((a, b) => a + b, 0) / n;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
+    const normal = stream.fillNormal(new Float64Array(n + 1));
+    const m = normal.reduce((a, b) => a + b, 0) / normal.length;
+    const v = normal.reduce((a, b) => a + (b - m) ** 2, 0) / normal.length;
+    expect(Math.abs(m)).toBeLessThan(5 / Math.sqrt(n));
+    expect(Math.abs(v - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+  });
+
+  it('draws integers without bias over a range that does not divide 2^32', () => {
+    const stream = RandomStream.fromSeed(3);
+    const counts = [0, 0, 0];
+    const n = 30000;
+    for (let i = 0; i < n; i++) counts[stream.int(0, 2)]!++;
+    // Chi-square with 2 degrees of freedom; 13.8 is its 0.999 quantile.
+    const chi2 = counts.reduce((sum, c) => sum + (c - n / 3) ** 2 / (n / 3), 0);
+    expect(chi2).toBeLessThan(13.8);
+  });
+
   propTest.prop([fc.nat(), fc.array(fc.integer())])('shuffles into a permutation without touching the input', (seed, items) => {
     const copy = items.slice();
     const shuffled = RandomStream.fromSeed(seed).shuffled(items);

@@ -14,9 +14,12 @@ export const impulseNoise = defineCorruption<number>({
   channels: 'any',
   preservesConstant: false,
   apply: (image, amount, random) => {
+    // One uniform per value decides both whether it flips (u < amount) and to what (which half).
+    const draws = random.fillUniform(new Float32Array(image.data.length));
     const out = Float32Array.from(image.data);
     for (let i = 0; i < out.length; i++) {
-      if (random.float() < amount) out[i] = random.float() < 0.5 ? 0 : 1;
+      const u = draws[i]!;
+      if (u < amount) out[i] = u < amount / 2 ? 0 : 1;
     }
     return { data: out };
   },

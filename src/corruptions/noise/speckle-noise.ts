@@ -13,5 +13,8 @@ export const speckleNoise = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: false,
-  apply: (image, sigma, random) => ({ data: mapClipped(image.data, (x) => x + x * sigma * random.normal()) }),
+  apply: (image, sigma, random) => {
+    const noise = random.fillNormal(new Float32Array(image.data.length));
+    return { data: mapClipped(image.data, (x, i) => x + x * sigma * noise[i]!) };
+  },
 });

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { corruptBatch } from '../../src/corruptions/apply.js';
+import { corruptions } from '../../src/corruptions/catalogue.js';
+import { PROFILE_NAMES, SEVERITIES } from '../../src/corruptions/types.js';
+import { poisson } from '../../src/corruptions/shared/poisson.js';
+import { RandomStream } from '../../src/random/stream.js';
+
+/** A flat gray image of `side`² pixels × 3 channels: every value starts at `level`. */
+async function corruptFlat(id: string, severity: number, profile: (typeof PROFILE_NAMES)[number], level = 0.5, side = 128) {
+  const batch = { images: new Float32Array(side * side * 3).fill(level), shape: [1, side, side, 3] as const };
+  return (await corruptBatch(corruptions, batch, id, severity, { seed: severity, profile })).images;
+}
+
+function moments(values: Float32Array): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+/** Tables whose noise barely clips on a mid-gray image (σ at most a fifth of the distance to 0 or 1). */
+const unclipped = (sigma: number) => sigma <= 0.1;
+
+describe('noise calibration against the severity tables', () => {
+  it('gaussian_noise adds noise of the table\'s σ', async () => {
+    for (const profile of PROFILE_NAMES) {
+      for (const severity of SEVERITIES) {
+        const sigma = corruptions.get('gaussian_noise').table[profile][severity - 1] as number;
+        if (!unclipped(sigma)) continue;
+        const { mean, sd } = moments(await corruptFlat('gaussian_noise', severity, profile));
+        // 49,152 samples: the standard error of the sd estimate is about σ/314.
+        expect(Math.abs(mean - 0.5)).toBeLessThan(0.005);
+        expect(Math.abs(sd / sigma - 1)).toBeLessThan(0.02);
+      }
+    }
+  });
+
+  it('speckle_noise scales its noise with the pixel value (sd = x·σ)', async () => {
+    const sigma = corruptions.get('speckle_noise').table.cifar32[0] as number;
+    const { sd } = moments(await corruptFlat('speckle_noise', 1, 'cifar32', 0.5));
+    expect(Math.abs(sd / (0.5 * sigma) - 1)).toBeLessThan(0.02);
+    const black = await corruptFlat('speckle_noise', 5, 'imagenet224', 0);
+    expect(black.every((v) => v === 0)).toBe(true);
+  });
+
+  it('shot_noise keeps the mean and has Poisson variance x/λ', async () => {
+    for (const severity of SEVERITIES) {
+      const lambda = corruptions.get('shot_noise').table.cifar32[severity - 1] as number;
+      const { mean, sd } = moments(await corruptFlat('shot_noise', severity, 'cifar32'));
+      expect(Math.abs(mean - 0.5)).toBeLessThan(0.005);
+      expect(Math.abs(sd / Math.sqrt(0.5 / lambda) - 1)).toBeLessThan(0.03);
+    }
+  });
+
+  it('impulse_noise flips the table\'s fraction of values, half to 0 and half to 1', async () => {
+    for (const severity of SEVERITIES) {
+      const amount = corruptions.get('impulse_noise').table.imagenet224[severity - 1] as number;
+      const out = await corruptFlat('impulse_noise', severity, 'imagenet224');
+      const zeros = out.filter((v) => v === 0).length;
+      const ones = out.filter((v) => v === 1).length;
+      const n = out.length;
+      const tolerance = 5 * Math.sqrt((amount * (1 - amount)) / n); // 5 binomial standard errors
+      expect(Math.abs((zeros + ones) / n - amount)).toBeLessThan(tolerance);
+      expect(Math.abs(zeros - ones) / n).toBeLessThan(5 * Math.sqrt(amount / n));
+      expect(out.filter((v) => v !== 0 && v !== 1 && v !== 0.5).length).toBe(0);
+    }
+  });
+
+  it('draws Poisson counts with the right mean and variance on both sides of the algorithm switch', () => {
+    for (const mean of [0.3, 4, 9.9, 10, 37, 250]) {
+      const stream = RandomStream.fromSeed(Math.round(mean * 10));
+      const draws = Float32Array.from({ length: 20000 }, () => poisson(mean, stream));
+      const m = moments(draws);
+      expect(Math.abs(m.mean - mean)).toBeLessThan(5 * Math.sqrt(mean / draws.length));
+      expect(Math.abs(m.sd ** 2 / mean - 1)).toBeLessThan(0.06);
+    }
+  });
+});
