@@ -20,11 +20,13 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-/** Real images per profile (bundled Fashion-MNIST, upscaled and tinted for the RGB profiles). */
+/** Real images per profile (bundled Fashion-MNIST; resized and tinted for colour). */
 const realImages: Partial<Record<ProfileName, ImageBatchData>> = {};
+let colourMnist28: ImageBatchData;
 
 beforeAll(async () => {
   realImages.mnist28 = await sampleImages(12, 28);
+  colourMnist28 = await sampleImages(12, 28, 3);
   realImages.cifar32 = await sampleImages(8, 32);
   realImages.imagenet224 = await sampleImages(2, 224);
 });
@@ -42,11 +44,38 @@ async function distances(c: AnyCorruption, profile: ProfileName, batch: ImageBat
 }
 
 /**
- * How much the mean distance may fall from one severity to the next. Snow and elastic
- * transforms are not monotone in the references either (AlexNet's error on them drops
- * between severities 2 and 3).
+ * How much the mean distance may fall from one severity to the next. Snow is not monotone
+ * in the references either (AlexNet's error on it drops between severities 2 and 3); JPEG's
+ * quantisation at neighbouring qualities (18 and 15) can land either way on smooth images.
  */
-const MONOTONE_SLACK: Record<string, number> = { snow: 0.03, elastic_transform: 0.03 };
+const MONOTONE_SLACK: Record<string, number> = { snow: 0.03, jpeg_compression: 0.003 };
+
+/**
+ * Where the reference tables themselves are not ordered by distance, the property is checked
+ * in the form they do have:
+ * - elastic_transform at ImageNet-C's and CIFAR-10-C's constants: the affine jitter shrinks
+ *   while the displacement field grows (AlexNet's error: .53 .70 .56 .64 .81); our mnist28
+ *   table is monotone and is checked as usual.
+ * - saturate: severities 1–2 desaturate (S·0.3, S·0.1), 3–5 oversaturate (S·2 … S·20 + 0.2),
+ *   so distance grows within each half.
+ */
+const REFERENCE_ORDER: Record<string, (profile: ProfileName, d: number[]) => void> = {
+  elastic_transform: (profile, d) => {
+    if (profile !== 'mnist28') return d.forEach((x) => expect(x).toBeGreaterThan(0));
+    monotone(d, 0.002);
+  },
+  saturate: (_, d) => {
+    expect(d[1]).toBeGreaterThan(d[0]!);
+    expect(d[3]).toBeGreaterThan(d[2]!);
+    expect(d[4]).toBeGreaterThan(d[3]!);
+  },
+};
+
+function monotone(d: number[], slack: number): void {
+  expect(d[0]).toBeGreaterThan(0);
+  expect(d[4]).toBeGreaterThan(d[0]!);
+  for (let s = 1; s < 5; s++) expect(d[s], `severity ${s + 1} vs ${s}: ${d.map((x) => x.toFixed(4)).join(' ')}`).toBeGreaterThanOrEqual(d[s - 1]! - slack);
+}
 
 describe.each(all.map((c) => [c.id, c] as const))('%s', (_, c) => {
   propTest.prop([imageBatch({ maxSize: 12, maxBatch: 3, channels: channelsFor(c) }), severityArb(), seedArb(), fc.constantFrom(...PROFILE_NAMES)], { numRuns: 12 })(
@@ -88,12 +117,11 @@ describe.each(all.map((c) => [c.id, c] as const))('%s', (_, c) => {
   }
 
   it.each(PROFILE_NAMES.map((p) => [p]))('moves images further from clean as severity grows (%s, real images)', async (profile) => {
-    const batch = realImages[profile]!;
+    const batch = c.channels === 'rgb' && profile === 'mnist28' ? colourMnist28 : realImages[profile]!;
     const d = await distances(c, profile, batch);
-    const slack = MONOTONE_SLACK[c.id] ?? 0.002;
-    expect(d[0]).toBeGreaterThan(0);
-    expect(d[4]).toBeGreaterThan(d[0]!);
-    for (let s = 1; s < 5; s++) expect(d[s], `severity ${s + 1} vs ${s}: ${d.map((x) => x.toFixed(4)).join(' ')}`).toBeGreaterThanOrEqual(d[s - 1]! - slack);
+    const check = REFERENCE_ORDER[c.id];
+    if (check) check(profile, d);
+    else monotone(d, MONOTONE_SLACK[c.id] ?? 0.002);
   });
 
   it('refuses severities outside 1–5, NaN pixels and inconsistent shapes, in one clear line', async () => {
