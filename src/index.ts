@@ -42,4 +42,33 @@ export {
   type EvaluateOptions,
 } from './runner/clean-eval.js';
 
+export { Registry, type RegistryEntry } from './registry.js';
+export { corruptions, corruptionsInGroup } from './corruptions/catalogue.js';
+export {
+  corruptBatch,
+  parseProfile,
+  parseSeverity,
+  profileForSize,
+  validateBatch,
+  type CorruptedBatch,
+  type CorruptOptions,
+  type ImageBatchData,
+} from './corruptions/apply.js';
+export { selectCorruptions, selectSeverities } from './corruptions/select.js';
+export {
+  CORRUPTION_GROUPS,
+  PROFILE_NAMES,
+  SEVERITIES,
+  defineCorruption,
+  type AnyCorruption,
+  type Corruption,
+  type CorruptionGroup,
+  type CorruptionOutput,
+  type Image,
+  type ProfileName,
+  type SampledParameters,
+  type Severity,
+  type SeverityTable,
+} from './corruptions/types.js';
+
 export { runCli } from './cli/program.js';
