@@ -1,0 +1,79 @@
+import type { RandomStream } from '../../random/stream.js';
+
+/**
+ * Standard normal draws by Marsaglia and Tsang's ziggurat (128 layers), from the stream's 32-bit
+ * words: about one word and no transcendental function per value ~99% of the time, several times
+ * faster than Box–Muller for layers of noise (spatter draws one normal per pixel).
+ *
+ * Each word's low 7 bits pick the layer and its high 25 bits give the signed abscissa, so the two
+ * are independent (the original RNOR reused the layer bits in the abscissa, a correlation Doornik
+ * pointed out). The distribution is exact up to the 2⁻²⁴ grid of abscissas.
+ */
+const LAYERS = 128;
+const SCALE = 2 ** 24;
+/** Right edge of the base layer, and the area of every layer. */
+const R = 3.442619855899;
+const AREA = 9.91256303526217e-3;
+
+const kn = new Float64Array(LAYERS);
+const wn = new Float64Array(LAYERS);
+const fn = new Float64Array(LAYERS);
+{
+  let dn = R;
+  let tn = dn;
+  const q = AREA / Math.exp(-0.5 * dn * dn);
+  kn[0] = (dn / q) * SCALE;
+  kn[1] = 0;
+  wn[0] = q / SCALE;
+  wn[LAYERS - 1] = dn / SCALE;
+  fn[0] = 1;
+  fn[LAYERS - 1] = Math.exp(-0.5 * dn * dn);
+  for (let i = LAYERS - 2; i >= 1; i--) {
+    dn = Math.sqrt(-2 * Math.log(AREA / dn + Math.exp(-0.5 * dn * dn)));
+    kn[i + 1] = (dn / tn) * SCALE;
+    tn = dn;
+    fn[i] = Math.exp(-0.5 * dn * dn);
+    wn[i] = dn / SCALE;
+  }
+}
+
+/** Fills `out` with independent N(0, 1) draws from `random`, and returns it. */
+export function fillNormalZiggurat<T extends Float32Array | Float64Array>(random: RandomStream, out: T): T {
+  for (let i = 0; i < out.length; i++) {
+    const u = random.uint32();
+    const layer = u & (LAYERS - 1);
+    const j = (u >>> 7) - SCALE;
+    out[i] = (j < 0 ? -j : j) < kn[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
+  }
+  return out;
+}
+
+/** One standard normal draw. */
+export function normalZiggurat(random: RandomStream): number {
+  const u = random.uint32();
+  const layer = u & (LAYERS - 1);
+  const j = (u >>> 7) - SCALE;
+  return (j < 0 ? -j : j) < kn[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
+}
+
+/** The rejection path: the tail beyond R from the base layer, or the wedge of another layer. */
+function slowNormal(random: RandomStream, j: number, layer: number): number {
+  for (;;) {
+    const x = j * wn[layer]!;
+    if (layer === 0) {
+      let tail: number;
+      let y: number;
+      do {
+        // 1 − u keeps the logarithms finite.
+        tail = -Math.log(1 - random.float()) / R;
+        y = -Math.log(1 - random.float());
+      } while (y + y < tail * tail);
+      return j > 0 ? R + tail : -R - tail;
+    }
+    if (fn[layer]! + random.float() * (fn[layer - 1]! - fn[layer]!) < Math.exp(-0.5 * x * x)) return x;
+    const u = random.uint32();
+    layer = u & (LAYERS - 1);
+    j = (u >>> 7) - SCALE;
+    if ((j < 0 ? -j : j) < kn[layer]!) return j * wn[layer]!;
+  }
+}
