@@ -47,9 +47,11 @@ async function distances(c: AnyCorruption, profile: ProfileName, batch: ImageBat
  * How much the mean distance may fall from one severity to the next. Snow is not monotone
  * in the references either (AlexNet's error on it drops between severities 2 and 3); JPEG's
  * quantisation at neighbouring qualities (18 and 15) can land either way on smooth images;
- * fog's severities 3 and 4 share one strength at imagenet224 and differ only in roughness.
+ * fog's severities 3 and 4 share one strength at imagenet224 and differ only in roughness;
+ * CIFAR-10-C's motion blur s3 and s4 are one kernel at another random angle, and its glass
+ * blur table is not ordered by distance either.
  */
-const MONOTONE_SLACK: Record<string, number> = { snow: 0.03, jpeg_compression: 0.003, fog: 0.02 };
+const MONOTONE_SLACK: Record<string, number> = { snow: 0.03, jpeg_compression: 0.003, fog: 0.02, motion_blur: 0.005, glass_blur: 0.005 };
 
 /**
  * Where the reference tables themselves are not ordered by distance, the property is checked

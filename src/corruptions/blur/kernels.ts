@@ -1,0 +1,703 @@
+/**
+ * The inner loops of the blur family, as a small WebAssembly module with 128-bit SIMD (four
+ * float32 lanes), and the same loops in plain JavaScript for engines without wasm SIMD.
+ *
+ * Why: on the 2-core machines the budgets are measured on, a scalar JavaScript multiply-add over
+ * a Float32Array costs about 1–3 ns per element, so a 49-tap Gaussian over a 224×224×3 image takes
+ * over 10 ms; the same loop in wasm SIMD takes about 0.1 ns per tap and element.
+ *
+ * The module is assembled here from a handful of opcodes (no build step, no binary blob): each
+ * function is written in the folded style of the WebAssembly text format, one helper per
+ * instruction. Both implementations round every operation to float32 in the same order (wasm
+ * SIMD never fuses multiply-adds), so they give the same bits: results do not depend on which
+ * one an engine runs, and the tests check that.
+ *
+ * Every kernel works on byte addresses in one linear memory, handed out by an Arena.
+ */
+
+/** The kernels, on byte addresses into the engine's memory. */
+export interface BlurKernels {
+  /**
+   * For each row r in [0, rows): dst_r[i] = Σₜ weights[t]·src_t,r[i] for i in [0, n), where
+   * dst_r = dst + r·dstStride and src_t,r = taps[t] + r·srcStride (byte addresses and strides),
+   * accumulated in float32 in tap order. Works in blocks of 16 floats: each row writes up to 15
+   * values past its end (the next row overwrites them) and reads up to 15 past each tap's range,
+   * so every buffer needs slack (Arena.alloc gives 32 floats).
+   */
+  tapSum(dst: number, n: number, rows: number, dstStride: number, srcStride: number, taps: number, weights: number, count: number): void;
+  /**
+   * A symmetric kernel's sum with one multiplication per pair of taps, row by row as tapSum:
+   * dst_r[i] = centreWeight·centre_r[i] + Σₜ weights[t]·(A_t,r[i] + B_t,r[i]), where A_t, B_t
+   * are the byte addresses tapsA[t], tapsB[t].
+   */
+  tapPairs(
+    dst: number, n: number, rows: number, dstStride: number, srcStride: number,
+    centre: number, centreWeight: number, tapsA: number, tapsB: number, weights: number, count: number,
+  ): void;
+  /**
+   * One clipped zoom added to dst (zoom blur). For each output row y, the source rows at byte
+   * offsets rows0[y], rows1[y] from src are blended, t = a + fy·(b − a) with fy = fys[y], into the
+   * row buffer tmp; each pixel p is interpolated from it, channel by channel,
+   * g[p·C + c] = t[i0 + c] + fx·(t[i1 + c] − t[i0 + c]) with i0, i1 the byte offsets idx0[p],
+   * idx1[p] and fx = fxs[p], into the row buffer `gathered`; and the row is added to dst row y.
+   * (Interpolating into a buffer and adding whole rows keeps each pixel's 16-byte store from
+   * being re-read, partly, by the next pixel's load: a store-forwarding stall per pixel.)
+   */
+  zoomAdd(
+    dst: number, src: number, height: number, width: number, rowBytes: number, pixelBytes: number, groups: number,
+    rows0: number, rows1: number, fys: number, idx0: number, idx1: number, fxs: number, tmp: number, gathered: number,
+  ): void;
+  /** v ← min(max(v·scale, 0), 1) for n values (blocks of 4). */
+  scaleClamp(ptr: number, n: number, scale: number): void;
+  /** v ← trunc(min(max(v·255, 0), 255)): numpy's np.uint8(v·255) for v in [0, 1] (blocks of 4). */
+  quantize255(ptr: number, n: number): void;
+  /**
+   * Unbiased digits in [0, m) from 32-bit words: each word is cut into ⌊32/bits⌋ chunks of `bits`
+   * bits, low bits first, and a chunk ≥ m is rejected. Writes up to `count` bytes at dst and
+   * returns how many it wrote before the words ran out.
+   */
+  digits(dst: number, count: number, words: number, wordCount: number, m: number, bits: number): number;
+  /**
+   * The local pixel shuffle of glass blur, in the original's order: `iterations` passes, rows h
+   * from height − δ down to δ + 1, columns w likewise; at each position, if coin < threshold
+   * (threshold 256: always, and no coin is read), pixel (h, w) trades with (h + dy, w + dx),
+   * where dx = offsets[2k] − δ and dy = offsets[2k + 1] − δ for the k-th position. With `copy`
+   * 0 the two pixels swap; with 1, pixel (h, w) takes the other's value and the other keeps it
+   * (what the original's `x[h, w], x[h', w'] = x[h', w'], x[h, w]` does to an H×W×3 array, whose
+   * x[h, w] are views). Offsets and coins are bytes; pixels are `channels` float32 values.
+   */
+  glassSwaps(
+    image: number, height: number, width: number, channels: number, delta: number, iterations: number,
+    offsets: number, coins: number, threshold: number, copy: number,
+  ): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A tiny WebAssembly assembler: just the instructions the kernels use.
+
+type Code = number[];
+
+function uleb(value: number): Code {
+  const out: Code = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(value: number): Code {
+  const out: Code = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const vec = (items: readonly Code[]): Code => [...uleb(items.length), ...items.flat()];
+const name = (text: string): Code => vec([...text].map((ch) => [ch.charCodeAt(0)]));
+const section = (id: number, body: Code): Code => [id, ...uleb(body.length), ...body];
+
+const TYPE = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+type ValueType = keyof typeof TYPE;
+
+const seq = (...parts: Code[]): Code => parts.flat();
+const get = (local: number): Code => [0x20, ...uleb(local)];
+const set = (local: number, value: Code): Code => [...value, 0x21, ...uleb(local)];
+const i32 = (value: number): Code => [0x41, ...sleb(value)];
+const binary = (opcode: Code) => (a: Code, b: Code): Code => [...a, ...b, ...opcode];
+const add = binary([0x6a]);
+const sub = binary([0x6b]);
+const mul = binary([0x6c]);
+const and = binary([0x71]);
+const shl = binary([0x74]);
+const shrU = binary([0x76]);
+const ltU = binary([0x49]);
+const gtS = binary([0x4a]);
+const geU = binary([0x4f]);
+const loadI32 = (address: Code): Code => [...address, 0x28, 2, 0];
+const storeI32 = (address: Code, value: Code): Code => [...address, ...value, 0x36, 2, 0];
+const eqz = (a: Code): Code => [...a, 0x45];
+const loadU8 = (address: Code): Code => [...address, 0x2d, 0, 0];
+const storeU8 = (address: Code, value: Code): Code => [...address, ...value, 0x3a, 0, 0];
+const loadF32 = (address: Code, offset = 0): Code => [...address, 0x2a, 2, ...uleb(offset)];
+const storeF32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x38, 2, ...uleb(offset)];
+const simd = (opcode: number): Code => [0xfd, ...uleb(opcode)];
+const vload = (address: Code, offset = 0): Code => [...address, ...simd(0x00), 0, ...uleb(offset)];
+const vstore = (address: Code, value: Code, offset = 0): Code => [...address, ...value, ...simd(0x0b), 0, ...uleb(offset)];
+const vzero: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+const splat = (value: Code): Code => [...value, ...simd(0x13)];
+const vtrunc = (a: Code): Code => [...a, ...simd(0x69)];
+const fadd = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe4)];
+const fsub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe5)];
+const fmul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
+const fmin = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
+const fmax = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)];
+const ifThen = (condition: Code, ...body: Code[]): Code => [...condition, 0x04, 0x40, ...body.flat(), 0x0b];
+const ifElse = (condition: Code, then: readonly Code[], otherwise: readonly Code[]): Code => [
+  ...condition, 0x04, 0x40, ...then.flat(), 0x05, ...otherwise.flat(), 0x0b,
+];
+const f32 = (value: number): Code => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)];
+const ret = (value: Code): Code => [...value, 0x0f];
+
+/** while (condition) { body }: a block around a loop; br 0 in the body would restart it. */
+const whileLoop = (condition: Code, ...body: Code[]): Code => [
+  0x02, 0x40, 0x03, 0x40, ...condition, 0x45 /* i32.eqz */, 0x0d, 1, ...body.flat(), 0x0c, 0, 0x0b, 0x0b,
+];
+
+interface FunctionDef {
+  readonly name: string;
+  readonly params: readonly ValueType[];
+  readonly result?: ValueType;
+  readonly locals: readonly ValueType[];
+  readonly body: Code;
+}
+
+/** Builds a function: params first, then locals, numbered in order, as wasm does. */
+function defineFunction(
+  fnName: string,
+  params: readonly ValueType[],
+  locals: readonly ValueType[],
+  build: (...indices: number[]) => Code,
+  result?: ValueType,
+): FunctionDef {
+  const indices = [...params, ...locals].map((_, i) => i);
+  return { name: fnName, params, locals, body: build(...indices), ...(result ? { result } : {}) };
+}
+
+function assemble(functions: readonly FunctionDef[]): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vec(f.params.map((p) => [TYPE[p]])), ...vec(f.result ? [[TYPE[f.result]]] : [])]);
+  const codes = functions.map((f) => {
+    const body = [...vec(f.locals.map((l) => [1, TYPE[l]])), ...f.body, 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    // (import "env" "memory" (memory 1))
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(codes)),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernels in wasm.
+
+/** The accumulators of tapSum and tapPairs: 16 floats of output per pass over the taps. */
+const accumulate = (a: readonly number[], value: (offset: number) => Code): Code =>
+  seq(...a.map((acc, k) => set(acc, fadd(get(acc), value(16 * k)))));
+const storeBlock = (address: Code, a: readonly number[]): Code => seq(...a.map((acc, k) => vstore(address, get(acc), 16 * k)));
+
+const tapSumFn = defineFunction(
+  'tapSum',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'v128', 'v128', 'v128'],
+  (dst, n, rows, dstStride, srcStride, taps, weights, count, r, shift, i, end, t, p, a0, a1, a2, a3, w) => {
+    const acc = [a0, a1, a2, a3];
+    return seq(
+      set(end, shl(get(n), i32(2))),
+      whileLoop(
+        ltU(get(r), get(rows)),
+        set(shift, mul(get(r), get(srcStride))),
+        set(i, i32(0)),
+        whileLoop(
+          ltU(get(i), get(end)),
+          ...acc.map((a) => set(a, vzero)),
+          set(t, i32(0)),
+          whileLoop(
+            ltU(get(t), get(count)),
+            set(p, add(add(loadI32(add(get(taps), shl(get(t), i32(2)))), get(shift)), get(i))),
+            set(w, splat(loadF32(add(get(weights), shl(get(t), i32(2)))))),
+            accumulate(acc, (offset) => fmul(get(w), vload(get(p), offset))),
+            set(t, add(get(t), i32(1))),
+          ),
+          storeBlock(add(get(dst), get(i)), acc),
+          set(i, add(get(i), i32(64))),
+        ),
+        set(dst, add(get(dst), get(dstStride))),
+        set(r, add(get(r), i32(1))),
+      ),
+    );
+  },
+);
+
+const tapPairsFn = defineFunction(
+  'tapPairs',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128'],
+  (dst, n, rows, dstStride, srcStride, centre, centreWeight, tapsA, tapsB, weights, count, r, shift, i, end, t, p, q, a0, a1, a2, a3, w, cw) => {
+    const acc = [a0, a1, a2, a3];
+    return seq(
+      set(end, shl(get(n), i32(2))),
+      set(cw, splat(get(centreWeight))),
+      whileLoop(
+        ltU(get(r), get(rows)),
+        set(shift, mul(get(r), get(srcStride))),
+        set(i, i32(0)),
+        whileLoop(
+          ltU(get(i), get(end)),
+          set(p, add(add(get(centre), get(shift)), get(i))),
+          ...acc.map((a, k) => set(a, fmul(get(cw), vload(get(p), 16 * k)))),
+          set(t, i32(0)),
+          whileLoop(
+            ltU(get(t), get(count)),
+            set(p, add(add(loadI32(add(get(tapsA), shl(get(t), i32(2)))), get(shift)), get(i))),
+            set(q, add(add(loadI32(add(get(tapsB), shl(get(t), i32(2)))), get(shift)), get(i))),
+            set(w, splat(loadF32(add(get(weights), shl(get(t), i32(2)))))),
+            accumulate(acc, (offset) => fmul(get(w), fadd(vload(get(p), offset), vload(get(q), offset)))),
+            set(t, add(get(t), i32(1))),
+          ),
+          storeBlock(add(get(dst), get(i)), acc),
+          set(i, add(get(i), i32(64))),
+        ),
+        set(dst, add(get(dst), get(dstStride))),
+        set(r, add(get(r), i32(1))),
+      ),
+    );
+  },
+);
+
+const scalar = {
+  add: binary([0x92]),
+  sub: binary([0x93]),
+  mul: binary([0x94]),
+};
+
+const zoomAddFn = defineFunction(
+  'zoomAdd',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'f32', 'f32'],
+  (dst, src, height, width, rowBytes, pixelBytes, groups, rows0, rows1, fys, idx0, idx1, fxs, tmp, gathered, y, a, b, i, p, o0, o1, q, g, gEnd, f, lo, fs, los) =>
+    seq(
+      set(gEnd, shl(get(groups), i32(4))),
+      whileLoop(
+        ltU(get(y), get(height)),
+        // tmp = row a + fy·(row b − row a)
+        set(a, add(get(src), loadI32(add(get(rows0), shl(get(y), i32(2)))))),
+        set(b, add(get(src), loadI32(add(get(rows1), shl(get(y), i32(2)))))),
+        set(f, splat(loadF32(add(get(fys), shl(get(y), i32(2)))))),
+        set(i, i32(0)),
+        whileLoop(
+          ltU(get(i), get(rowBytes)),
+          set(lo, vload(add(get(a), get(i)))),
+          vstore(add(get(tmp), get(i)), fadd(get(lo), fmul(get(f), fsub(vload(add(get(b), get(i))), get(lo))))),
+          set(i, add(get(i), i32(16))),
+        ),
+        // gathered[p] = tmp[i0] + fx·(tmp[i1] − tmp[i0]), pixel by pixel in increasing order: a
+        // 16-byte store's lanes past the pixel are overwritten by the next pixel's.
+        set(q, get(gathered)),
+        set(p, i32(0)),
+        whileLoop(
+          ltU(get(p), get(width)),
+          set(o0, add(get(tmp), loadI32(add(get(idx0), shl(get(p), i32(2)))))),
+          set(o1, add(get(tmp), loadI32(add(get(idx1), shl(get(p), i32(2)))))),
+          set(fs, loadF32(add(get(fxs), shl(get(p), i32(2))))),
+          ifElse(
+            ltU(get(pixelBytes), i32(8)),
+            [
+              // one channel: a scalar (a 16-byte store would cost 4× the work)
+              set(los, loadF32(get(o0))),
+              storeF32(get(q), scalar.add(get(los), scalar.mul(get(fs), scalar.sub(loadF32(get(o1)), get(los))))),
+            ],
+            [
+              set(f, splat(get(fs))),
+              set(g, i32(0)),
+              whileLoop(
+                ltU(get(g), get(gEnd)),
+                set(lo, vload(add(get(o0), get(g)))),
+                vstore(add(get(q), get(g)), fadd(get(lo), fmul(get(f), fsub(vload(add(get(o1), get(g))), get(lo))))),
+                set(g, add(get(g), i32(16))),
+              ),
+            ],
+          ),
+          set(q, add(get(q), get(pixelBytes))),
+          set(p, add(get(p), i32(1))),
+        ),
+        // zero the lanes past the row, then dst row y += gathered
+        vstore(add(get(gathered), get(rowBytes)), vzero),
+        set(q, add(get(dst), mul(get(y), get(rowBytes)))),
+        set(i, i32(0)),
+        whileLoop(
+          ltU(get(i), get(rowBytes)),
+          vstore(add(get(q), get(i)), fadd(vload(add(get(q), get(i))), vload(add(get(gathered), get(i))))),
+          set(i, add(get(i), i32(16))),
+        ),
+        set(y, add(get(y), i32(1))),
+      ),
+    ),
+);
+
+const scaleClampFn = defineFunction(
+  'scaleClamp',
+  ['i32', 'i32', 'f32'],
+  ['i32', 'v128', 'v128', 'v128'],
+  (ptr, n, scale, end, s, zero, one) =>
+    seq(
+      set(s, splat(get(scale))),
+      set(zero, vzero),
+      set(one, splat(f32(1))),
+      set(end, add(get(ptr), shl(get(n), i32(2)))),
+      whileLoop(
+        ltU(get(ptr), get(end)),
+        vstore(get(ptr), fmin(fmax(fmul(vload(get(ptr)), get(s)), get(zero)), get(one))),
+        set(ptr, add(get(ptr), i32(16))),
+      ),
+    ),
+);
+
+const quantizeFn = defineFunction(
+  'quantize255',
+  ['i32', 'i32'],
+  ['i32', 'v128', 'v128'],
+  (ptr, n, end, s, zero) =>
+    seq(
+      set(s, splat(f32(255))),
+      set(zero, vzero),
+      set(end, add(get(ptr), shl(get(n), i32(2)))),
+      whileLoop(
+        ltU(get(ptr), get(end)),
+        vstore(get(ptr), vtrunc(fmin(fmax(fmul(vload(get(ptr)), get(s)), get(zero)), get(s)))),
+        set(ptr, add(get(ptr), i32(16))),
+      ),
+    ),
+);
+
+const digitsFn = defineFunction(
+  'digits',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  (dst, count, words, wordCount, m, bits, produced, used, buffer, left, mask, chunk) =>
+    seq(
+      set(mask, sub(shl(i32(1), get(bits)), i32(1))),
+      whileLoop(
+        ltU(get(produced), get(count)),
+        ifThen(
+          ltU(get(left), get(bits)),
+          ifThen(geU(get(used), get(wordCount)), ret(get(produced))),
+          set(buffer, loadI32(add(get(words), shl(get(used), i32(2))))),
+          set(used, add(get(used), i32(1))),
+          set(left, i32(32)),
+        ),
+        set(chunk, and(get(buffer), get(mask))),
+        set(buffer, shrU(get(buffer), get(bits))),
+        set(left, sub(get(left), get(bits))),
+        // Branch-free rejection: always write, advance only when the chunk is a digit.
+        storeU8(add(get(dst), get(produced)), get(chunk)),
+        set(produced, add(get(produced), ltU(get(chunk), get(m)))),
+      ),
+      get(produced),
+    ),
+  'i32',
+);
+
+const glassSwapsFn = defineFunction(
+  'glassSwaps',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  (image, height, width, channels, delta, iterations, offsets, coins, threshold, copy, it, h, w, k, p, q, c, tmp) =>
+    seq(
+      whileLoop(
+        ltU(get(it), get(iterations)),
+        set(h, sub(get(height), get(delta))),
+        whileLoop(
+          gtS(get(h), get(delta)),
+          set(w, sub(get(width), get(delta))),
+          whileLoop(
+            gtS(get(w), get(delta)),
+            // swap unless a coin is read and comes out ≥ threshold
+            set(c, i32(1)),
+            ifThen(ltU(get(threshold), i32(256)), set(c, ltU(loadU8(add(get(coins), get(k))), get(threshold)))),
+            ifThen(
+              get(c),
+              // p = image + 4·C·(h·W + w); q = image + 4·C·((h + dy)·W + w + dx)
+              set(p, add(get(image), shl(mul(add(mul(get(h), get(width)), get(w)), get(channels)), i32(2)))),
+              set(
+                q,
+                add(
+                  get(image),
+                  shl(
+                    mul(
+                      add(
+                        mul(add(get(h), sub(loadU8(add(add(get(offsets), shl(get(k), i32(1))), i32(1))), get(delta))), get(width)),
+                        add(get(w), sub(loadU8(add(get(offsets), shl(get(k), i32(1)))), get(delta))),
+                      ),
+                      get(channels),
+                    ),
+                    i32(2),
+                  ),
+                ),
+              ),
+              set(c, i32(0)),
+              whileLoop(
+                ltU(get(c), get(channels)),
+                // i32 loads and stores move the floats' bits unchanged
+                set(tmp, loadI32(add(get(p), shl(get(c), i32(2))))),
+                storeI32(add(get(p), shl(get(c), i32(2))), loadI32(add(get(q), shl(get(c), i32(2))))),
+                ifThen(eqz(get(copy)), storeI32(add(get(q), shl(get(c), i32(2))), get(tmp))),
+                set(c, add(get(c), i32(1))),
+              ),
+            ),
+            set(k, add(get(k), i32(1))),
+            set(w, sub(get(w), i32(1))),
+          ),
+          set(h, sub(get(h), i32(1))),
+        ),
+        set(it, add(get(it), i32(1))),
+      ),
+    ),
+);
+
+/** The module's bytes (exported for tests and for engines that want to validate it). */
+export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn]);
+
+// ---------------------------------------------------------------------------------------------
+// Memory: one growable buffer, handed out by a bump allocator that each operation resets.
+
+/** Bytes of slack after every allocation: the SIMD loops overrun by up to 15 floats (60 bytes). */
+const SLACK = 128;
+
+export class Arena {
+  private top = SLACK;
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+  private u8View: Uint8Array;
+
+  constructor(
+    private readonly memory: { buffer: ArrayBuffer; grow(bytes: number): void },
+  ) {
+    this.f32View = new Float32Array(memory.buffer);
+    this.i32View = new Int32Array(memory.buffer);
+    this.u8View = new Uint8Array(memory.buffer);
+  }
+
+  /** Frees everything: the next operation starts again from the bottom. */
+  reset(): void {
+    this.top = SLACK;
+  }
+
+  /**
+   * Space for `floats` 32-bit values, 16-byte aligned, followed by slack; returns its byte
+   * address. May grow the memory, which invalidates earlier views: take views after allocating.
+   */
+  alloc(floats: number): number {
+    const address = this.top;
+    this.top = (address + floats * 4 + SLACK + 15) & ~15;
+    if (this.top + SLACK > this.memory.buffer.byteLength) this.memory.grow(this.top + SLACK - this.memory.buffer.byteLength);
+    return address;
+  }
+
+  /** The memory as float32 values (index = byte address / 4). */
+  get f32(): Float32Array {
+    if (this.f32View.buffer !== this.memory.buffer) this.refresh();
+    return this.f32View;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32View.buffer !== this.memory.buffer) this.refresh();
+    return this.i32View;
+  }
+
+  get u8(): Uint8Array {
+    if (this.u8View.buffer !== this.memory.buffer) this.refresh();
+    return this.u8View;
+  }
+
+  private refresh(): void {
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.i32View = new Int32Array(this.memory.buffer);
+    this.u8View = new Uint8Array(this.memory.buffer);
+  }
+}
+
+/** A kernel implementation with the memory it works on. */
+export interface BlurEngine {
+  readonly kind: 'wasm-simd' | 'js';
+  readonly kernels: BlurKernels;
+  readonly arena: Arena;
+}
+
+const PAGE = 65536;
+
+/** The part of the WebAssembly API used here (the project's TypeScript lib has no DOM types). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Memory: new (descriptor: { initial: number }) => { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+}
+
+function wasmEngine(): BlurEngine | undefined {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wasm || !wasm.validate(BLUR_WASM)) return undefined;
+  const memory = new wasm.Memory({ initial: 16 });
+  const instance = new wasm.Instance(new wasm.Module(BLUR_WASM), { env: { memory } });
+  const kernels = instance.exports as BlurKernels;
+  const arena = new Arena({
+    get buffer() {
+      return memory.buffer;
+    },
+    grow: (bytes) => memory.grow(Math.ceil(bytes / PAGE)),
+  });
+  return { kind: 'wasm-simd', kernels, arena };
+}
+
+/** A growable plain ArrayBuffer for the JavaScript kernels. */
+class GrowableBuffer {
+  buffer = new ArrayBuffer(16 * PAGE);
+  grow(bytes: number): void {
+    const next = new ArrayBuffer(this.buffer.byteLength + Math.ceil(bytes / PAGE) * PAGE);
+    new Uint8Array(next).set(new Uint8Array(this.buffer));
+    this.buffer = next;
+  }
+}
+
+const fround = Math.fround;
+
+function jsEngine(): BlurEngine {
+  const arena = new Arena(new GrowableBuffer());
+  const kernels: BlurKernels = {
+    tapSum(dst, n, rows, dstStride, srcStride, taps, weights, count) {
+      const f = arena.f32;
+      const ints = arena.i32;
+      for (let r = 0; r < rows; r++) {
+        const d = (dst + r * dstStride) >>> 2;
+        for (let i = 0; i < n; i++) {
+          let acc = 0;
+          for (let t = 0; t < count; t++) acc = fround(acc + fround(f[(weights >>> 2) + t]! * f[((ints[(taps >>> 2) + t]! + r * srcStride) >>> 2) + i]!));
+          f[d + i] = acc;
+        }
+      }
+    },
+    tapPairs(dst, n, rows, dstStride, srcStride, centre, centreWeight, tapsA, tapsB, weights, count) {
+      const f = arena.f32;
+      const ints = arena.i32;
+      const cw = fround(centreWeight);
+      for (let r = 0; r < rows; r++) {
+        const d = (dst + r * dstStride) >>> 2;
+        const shift = r * srcStride;
+        for (let i = 0; i < n; i++) {
+          let acc = fround(cw * f[((centre + shift) >>> 2) + i]!);
+          for (let t = 0; t < count; t++) {
+            const a = f[((ints[(tapsA >>> 2) + t]! + shift) >>> 2) + i]!;
+            const b = f[((ints[(tapsB >>> 2) + t]! + shift) >>> 2) + i]!;
+            acc = fround(acc + fround(f[(weights >>> 2) + t]! * fround(a + b)));
+          }
+          f[d + i] = acc;
+        }
+      }
+    },
+    zoomAdd(dst, src, height, width, rowBytes, pixelBytes, groups, rows0, rows1, fys, idx0, idx1, fxs, tmp, gathered) {
+      const f = arena.f32;
+      const ints = arena.i32;
+      const rowFloats = rowBytes >>> 2;
+      const channels = pixelBytes >>> 2;
+      const t = tmp >>> 2;
+      const g = gathered >>> 2;
+      // The SIMD version adds whole blocks of 4: up to 3 zeros past the row.
+      const addFloats = Math.ceil(rowFloats / 4) * 4;
+      void groups;
+      for (let y = 0; y < height; y++) {
+        const a = (src + ints[(rows0 >>> 2) + y]!) >>> 2;
+        const b = (src + ints[(rows1 >>> 2) + y]!) >>> 2;
+        const fy = f[(fys >>> 2) + y]!;
+        for (let i = 0; i < rowFloats; i++) f[t + i] = fround(f[a + i]! + fround(fy * fround(f[b + i]! - f[a + i]!)));
+        for (let p = 0; p < width; p++) {
+          const o0 = t + (ints[(idx0 >>> 2) + p]! >>> 2);
+          const o1 = t + (ints[(idx1 >>> 2) + p]! >>> 2);
+          const fx = f[(fxs >>> 2) + p]!;
+          for (let c = 0; c < channels; c++) f[g + p * channels + c] = fround(f[o0 + c]! + fround(fx * fround(f[o1 + c]! - f[o0 + c]!)));
+        }
+        f.fill(0, g + rowFloats, g + addFloats);
+        const d = (dst + y * rowBytes) >>> 2;
+        for (let i = 0; i < addFloats; i++) f[d + i] = fround(f[d + i]! + f[g + i]!);
+      }
+    },
+    scaleClamp(ptr, n, scale) {
+      const f = arena.f32;
+      const s = fround(scale);
+      for (let i = ptr >>> 2, end = i + n; i < end; i++) f[i] = Math.min(Math.max(fround(f[i]! * s), 0), 1);
+    },
+    quantize255(ptr, n) {
+      const f = arena.f32;
+      for (let i = ptr >>> 2, end = i + n; i < end; i++) f[i] = Math.trunc(Math.min(Math.max(fround(f[i]! * 255), 0), 255));
+    },
+    digits(dst, count, words, wordCount, m, bits) {
+      const bytes = arena.u8;
+      const ints = arena.i32;
+      const mask = (1 << bits) - 1;
+      let produced = 0;
+      let used = 0;
+      let buffer = 0;
+      let left = 0;
+      while (produced < count) {
+        if (left < bits) {
+          if (used >= wordCount) return produced;
+          buffer = ints[(words >>> 2) + used]! >>> 0;
+          used++;
+          left = 32;
+        }
+        const chunk = buffer & mask;
+        buffer >>>= bits;
+        left -= bits;
+        bytes[dst + produced] = chunk;
+        if (chunk < m) produced++;
+      }
+      return produced;
+    },
+    glassSwaps(image, height, width, channels, delta, iterations, offsets, coins, threshold, copy) {
+      const f = arena.f32;
+      const bytes = arena.u8;
+      const base = image >>> 2;
+      let k = 0;
+      for (let it = 0; it < iterations; it++) {
+        for (let h = height - delta; h > delta; h--) {
+          for (let w = width - delta; w > delta; w--, k++) {
+            if (threshold < 256 && bytes[coins + k]! >= threshold) continue;
+            const dx = bytes[offsets + 2 * k]! - delta;
+            const dy = bytes[offsets + 2 * k + 1]! - delta;
+            const p = base + (h * width + w) * channels;
+            const q = base + ((h + dy) * width + w + dx) * channels;
+            for (let c = 0; c < channels; c++) {
+              const tmp = f[p + c]!;
+              f[p + c] = f[q + c]!;
+              if (!copy) f[q + c] = tmp;
+            }
+          }
+        }
+      }
+    },
+  };
+  return { kind: 'js', kernels, arena };
+}
+
+/** A fresh engine of the given kind ('wasm-simd' throws where the engine lacks wasm SIMD). */
+export function createBlurEngine(kind: 'wasm-simd' | 'js'): BlurEngine {
+  if (kind === 'js') return jsEngine();
+  const engine = wasmEngine();
+  if (!engine) throw new Error('this JavaScript engine has no WebAssembly SIMD');
+  return engine;
+}
+
+let defaultEngine: BlurEngine | undefined;
+
+/** The engine the corruptions use: wasm SIMD where available, else the JavaScript kernels. */
+export function blurEngine(): BlurEngine {
+  defaultEngine ??= wasmEngine() ?? jsEngine();
+  return defaultEngine;
+}
+
+/** Makes the corruptions use `engine` (undefined: back to the default); for tests and benchmarks. */
+export function useBlurEngine(engine: BlurEngine | undefined): void {
+  defaultEngine = engine;
+}
