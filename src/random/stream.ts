@@ -1,3 +1,5 @@
+import { fillNormalZiggurat, normalZiggurat } from './ziggurat.js';
+
 /** A key naming one independent random stream below a seed, e.g. ('corruption', 'fog', 3, imageIndex). */
 export type StreamKey = string | number;
 
@@ -15,8 +17,6 @@ export class RandomStream {
   private s1: number;
   private s2: number;
   private s3: number;
-  /** Box–Muller yields normals in pairs; the spare one waits here. */
-  private spareNormal: number | undefined;
 
   private constructor(readonly seed: number) {
     // splitmix32 spreads one 32-bit seed over the 128-bit state, never all zeros.
@@ -74,18 +74,9 @@ export class RandomStream {
     return min + (draw % span);
   }
 
-  /** Standard normal draw. */
+  /** Standard normal draw (ziggurat). */
   normal(): number {
-    if (this.spareNormal !== undefined) {
-      const spare = this.spareNormal;
-      this.spareNormal = undefined;
-      return spare;
-    }
-    // 1 - u keeps the logarithm's argument in (0, 1].
-    const radius = Math.sqrt(-2 * Math.log(1 - this.float()));
-    const angle = 2 * Math.PI * this.float();
-    this.spareNormal = radius * Math.sin(angle);
-    return radius * Math.cos(angle);
+    return normalZiggurat(this);
   }
 
   /** Fills `out` with uniform draws in [0, 1) at float32 resolution (24 bits each, one word a value). */
@@ -94,17 +85,9 @@ export class RandomStream {
     return out;
   }
 
-  /** Fills `out` with standard normal draws, in pairs, without a call per value. */
+  /** Fills `out` with standard normal draws (ziggurat: about one word and no logarithm per value). */
   fillNormal<T extends Float32Array | Float64Array>(out: T): T {
-    for (let i = 0; i < out.length; i += 2) {
-      // 24-bit uniforms: enough for float32 noise; 1 - u keeps the log finite.
-      const u = 1 - (this.uint32() >>> 8) / 16777216;
-      const angle = (2 * Math.PI * (this.uint32() >>> 8)) / 16777216;
-      const radius = Math.sqrt(-2 * Math.log(u));
-      out[i] = radius * Math.cos(angle);
-      if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
-    }
-    return out;
+    return fillNormalZiggurat(this, out);
   }
 
   /** A shuffled copy (Fisher–Yates); the input is left as it was. */

@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { remapBilinear } from '../shared/remap-bilinear.js';
+import { sampleBilinear } from '../shared/sampling.js';
 import type { InverseAffine } from '../shared/sampling.js';
 import { defineCorruption, type Image } from '../types.js';
 import { smoothedUniformField } from './gaussian-field.js';
@@ -114,7 +114,7 @@ export const elasticTransform = defineCorruption<ElasticParams>({
         xs[p] = x + dx[p]!;
       }
     }
-    const out = remapBilinear(warped, ys, xs, 'reflect');
+    const out = sampleBilinear(warped, ys, xs, 'reflect');
     for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]! > 1 ? 1 : out[i]!;
     return { data: out };
   },
@@ -130,7 +130,7 @@ function warpAffine(image: Image, [a, b, c, d, e, f]: InverseAffine): Float32Arr
       xs[p] = d * y + e * x + f;
     }
   }
-  return remapBilinear(image, ys, xs, 'mirror');
+  return sampleBilinear(image, ys, xs, 'mirror');
 }
 
 type Point = readonly [x: number, y: number];

@@ -1,5 +1,5 @@
 import { borderIndex } from '../shared/border.js';
-import { gaussianKernel } from '../shared/filters.js';
+import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
 import type { Image } from '../types.js';
 
 export interface CannyOptions {
@@ -128,7 +128,8 @@ export function canny(gray: Float32Array, height: number, width: number, { sigma
  * inside the image: for a separable kernel this equals scikit-image's division by the smoothed mask.
  */
 function smoothMasked(gray: Float32Array, height: number, width: number, sigma: number): Float64Array {
-  const kernel = gaussianKernel(sigma);
+  // float32 weights, as the edge thresholds were calibrated with: a symmetric step then ties exactly.
+  const kernel = Float32Array.from(scipyGaussianKernel(sigma));
   const r = (kernel.length - 1) / 2;
   const rows = new Float64Array(height * width);
   for (let y = 0; y < height; y++) {

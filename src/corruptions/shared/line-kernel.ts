@@ -55,19 +55,6 @@ export function lineKernel(radius: number, sigma: number, angleDegrees: number):
 }
 
 /**
- * The kernel as a dense (2·reach + 1)² row-major matrix centred on its middle element, for
- * correlation with shared/filters' convolve2d (use the 'nearest' border, as ImageMagick does).
- */
-export function lineKernelMatrix(kernel: LineKernel): { readonly matrix: Float32Array; readonly size: number } {
-  const size = 2 * kernel.reach + 1;
-  const matrix = new Float32Array(size * size);
-  for (let i = 0; i < kernel.weights.length; i++) {
-    matrix[(kernel.dy[i]! + kernel.reach) * size + kernel.dx[i]! + kernel.reach]! += kernel.weights[i]!;
-  }
-  return { matrix, size };
-}
-
-/**
  * Applies a line kernel to every channel: out(y, x) = Σ wᵢ·in(y + dyᵢ, x + dxᵢ), reading outside
  * the image at the nearest edge pixel (ImageMagick's default 'edge' virtual pixels), so no kernel
  * mass is lost at the borders and a constant image stays constant.

@@ -2,9 +2,7 @@
  * A 1-D Gaussian kernel exactly as scipy.ndimage.gaussian_filter1d (and so scikit-image's
  * filters.gaussian) builds it: radius int(truncate·σ + 0.5), i.e. truncate·σ rounded half up,
  * weights exp(−k²/2σ²) normalised to sum 1. σ ≤ 1e-15 is the identity, as scipy skips such axes.
- *
- * (shared/filters.ts's gaussianKernel uses ⌈truncate·σ⌉, one tap wider than scipy whenever the
- * fractional part of truncate·σ lies in (0, 0.5), e.g. σ = 2.44 at truncate 3: 8 taps a side, not 7.)
+
  */
 export function scipyGaussianKernel(sigma: number, truncate = 4): Float64Array {
   if (!(sigma > 1e-15)) return Float64Array.of(1);

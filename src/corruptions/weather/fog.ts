@@ -1,7 +1,7 @@
 import { clip01 } from '../shared/pixels.js';
 import { defineCorruption, type Image } from '../types.js';
 import type { RandomStream } from '../../random/stream.js';
-import { scratchFloat32 } from './layers.js';
+
 import { nextPowerOfTwo, plasmaFractal } from './plasma-fractal.js';
 
 /** (fog strength s, plasma wibble decay, map scale: the map's side over the next power of two ≥ the image side). */
@@ -22,7 +22,7 @@ export function fogMapSize(height: number, width: number, mapScale: number): num
 export function fogLayer(height: number, width: number, params: FogParams, random: RandomStream): { layer: Float32Array; mapSize: number } {
   const [, decay, mapScale] = params;
   const mapSize = fogMapSize(height, width, mapScale);
-  const map = plasmaFractal(mapSize, decay, random, scratchFloat32('fog-map', mapSize * mapSize));
+  const map = plasmaFractal(mapSize, decay, random, new Float32Array(mapSize * mapSize));
   const layer = new Float32Array(height * width);
   for (let y = 0; y < height; y++) layer.set(map.subarray(y * mapSize, y * mapSize + width), y * width);
   return { layer, mapSize };

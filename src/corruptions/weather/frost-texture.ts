@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { colourForChannels, scratchFloat32 } from './layers.js';
+import { colourForChannels } from './layers.js';
 import { plasmaFractal } from './plasma-fractal.js';
 
 /**
@@ -74,7 +74,7 @@ export function frostTexture(height: number, width: number, channels: number, ra
   const winW = width + 2 * blur;
   const originY = cropTop - blur;
   const originX = cropLeft - blur;
-  const density = scratchFloat32('frost-density', winH * winW).fill(0);
+  const density = new Float32Array(winH * winW).fill(0);
 
   const segment = Math.max(1, side * SEGMENT);
   const jitter = JITTER * Math.sqrt(segment / (side * SEGMENT));
@@ -136,7 +136,7 @@ export function frostTexture(height: number, width: number, channels: number, ra
   const soft = blur > 0 ? boxBlur(density, winH, winW, blur) : density;
 
   // Haze: a 16² plasma map stretched over the sheet (it wraps around, like np.roll's map).
-  const haze = plasmaFractal(16, 2, random, scratchFloat32('frost-haze', 256));
+  const haze = plasmaFractal(16, 2, random, new Float32Array(256));
   const grainKey = random.uint32();
 
   const intensity = new Float32Array(height * width);
@@ -174,7 +174,7 @@ export function frostTexture(height: number, width: number, channels: number, ra
 /** A (2r + 1)-wide box blur along each axis, edges clamped (one pass: crystals only need softening). */
 function boxBlur(layer: Float32Array, height: number, width: number, r: number): Float32Array {
   const norm = 1 / (2 * r + 1);
-  const rows = scratchFloat32('frost-box-rows', layer.length);
+  const rows = new Float32Array(layer.length);
   for (let y = 0; y < height; y++) {
     const base = y * width;
     let sum = 0;
@@ -184,7 +184,7 @@ function boxBlur(layer: Float32Array, height: number, width: number, r: number):
       sum += layer[base + Math.min(width - 1, x + r + 1)]! - layer[base + Math.max(0, x - r)]!;
     }
   }
-  const out = scratchFloat32('frost-box-out', layer.length);
+  const out = new Float32Array(layer.length);
   const sums = new Float64Array(width);
   for (let k = -r; k <= r; k++) {
     const row = Math.min(height - 1, Math.max(0, k)) * width;

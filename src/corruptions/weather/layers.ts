@@ -76,8 +76,8 @@ export function gaussianBlurLayer(layer: Float32Array, height: number, width: nu
 
   // Rows: each row copied into a buffer padded with its edge values, then the symmetric taps
   // added a whole row at a time (contiguous loops run fastest).
-  const rows = scratchFloat32('gaussian-rows', layer.length);
-  const padded = scratchFloat32('gaussian-padded', width + 2 * radius);
+  const rows = new Float32Array(layer.length);
+  const padded = new Float32Array(width + 2 * radius);
   for (let y = 0; y < height; y++) {
     const base = y * width;
     padded.fill(layer[base]!, 0, radius);
@@ -145,26 +145,4 @@ export function zoomCropToSize(crop: Float32Array, ch: number, cw: number, zoom:
     }
   }
   return target;
-}
-
-/**
- * Scratch buffers for intermediate layers, reused between calls (the corruptions are
- * synchronous, so no two calls share one at a time). Allocating a dozen 224² layers per image
- * costs more in garbage collection than the arithmetic; only results handed back are fresh.
- * Each has exactly the length asked for (V8 indexes whole arrays faster than subarray views), so
- * a batch of equal-sized images reuses them; the contents are whatever the last user left.
- */
-const scratchF32 = new Map<string, Float32Array>();
-const scratchU8 = new Map<string, Uint8Array>();
-
-export function scratchFloat32(key: string, length: number): Float32Array {
-  let buffer = scratchF32.get(key);
-  if (!buffer || buffer.length !== length) scratchF32.set(key, (buffer = new Float32Array(length)));
-  return buffer;
-}
-
-export function scratchUint8(key: string, length: number): Uint8Array {
-  let buffer = scratchU8.get(key);
-  if (!buffer || buffer.length !== length) scratchU8.set(key, (buffer = new Uint8Array(length)));
-  return buffer;
 }

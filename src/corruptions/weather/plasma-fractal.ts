@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { scratchFloat32 } from './layers.js';
+
 
 /** The smallest power of two ≥ n (at least 2, the smallest map diamond–square can fill). */
 export function nextPowerOfTwo(n: number): number {
@@ -28,7 +28,7 @@ export function plasmaFractal(mapSize: number, decay: number, random: RandomStre
   const n = mapSize;
   // Float32 is plenty: the finest wibble that float32 cannot resolve next to the map's range is
   // below 10⁻⁶ of it.
-  const map = scratchFloat32('plasma-map', n * n);
+  const map = new Float32Array(n * n);
   map[0] = 0;
   let step = n;
   let wibble = 100;

@@ -1,8 +1,7 @@
 import type { RandomStream } from '../../random/stream.js';
 import { applyLineKernel, lineKernel } from '../shared/line-kernel.js';
-import { fillNormalZiggurat } from '../shared/ziggurat-normal.js';
 import { defineCorruption } from '../types.js';
-import { grayOf, scratchFloat32, zoomCropToSize } from './layers.js';
+import { grayOf, zoomCropToSize } from './layers.js';
 
 /** (flake mean μ, σ, zoom, threshold, motion-blur radius, motion-blur σ, blend b). */
 export type SnowParams = readonly [mean: number, std: number, zoom: number, threshold: number, blurRadius: number, blurSigma: number, blend: number];
@@ -21,7 +20,7 @@ export function snowFlakeLayer(height: number, width: number, params: SnowParams
   const [mean, std, zoom, threshold] = params;
   const ch = Math.min(height, Math.ceil(height / zoom));
   const cw = Math.min(width, Math.ceil(width / zoom));
-  const crop = fillNormalZiggurat(random, scratchFloat32('snow-crop', ch * cw));
+  const crop = random.fillNormal(new Float32Array(ch * cw));
   for (let i = 0; i < crop.length; i++) crop[i] = mean + std * crop[i]!;
   const layer = zoomCropToSize(crop, ch, cw, zoom, height, width, out);
   for (let i = 0; i < layer.length; i++) {
@@ -79,10 +78,10 @@ export const snow = defineCorruption<SnowParams>({
   apply: ({ data, height, width, channels }, params, random) => {
     const [, , , , radius, sigma, blend] = params;
     const pixels = height * width;
-    const { layer, angle } = snowFlakeLayer(height, width, params, random, scratchFloat32('snow-layer', pixels));
+    const { layer, angle } = snowFlakeLayer(height, width, params, random, new Float32Array(pixels));
     const image = { data: layer, height, width, channels: 1 };
-    const streaks = applyLineKernel(image, lineKernel(radius, sigma, angle), scratchFloat32('snow-streaks', pixels));
-    const gray = grayOf(data, channels, scratchFloat32('snow-gray', pixels));
+    const streaks = applyLineKernel(image, lineKernel(radius, sigma, angle), new Float32Array(pixels));
+    const gray = grayOf(data, channels, new Float32Array(pixels));
     const out = new Float32Array(data.length);
     const keep = 1 - blend;
     for (let p = 0, i = 0; p < pixels; p++) {

@@ -1,7 +1,6 @@
 import type { RandomStream } from '../../random/stream.js';
-import { fillNormalZiggurat } from '../shared/ziggurat-normal.js';
 import { defineCorruption } from '../types.js';
-import { colourForChannels, gaussianBlurLayer, roundHalfEven, scratchFloat32, scratchUint8 } from './layers.js';
+import { colourForChannels, gaussianBlurLayer, roundHalfEven } from './layers.js';
 
 /**
  * (liquid μ, σ, liquid blur σ, threshold, water intensity or mud-mask blur σ, mode: 0 = water,
@@ -19,7 +18,7 @@ export const MUD_RGB = [63 / 255, 42 / 255, 20 / 255] as const;
  */
 export function liquidLayer(height: number, width: number, params: SpatterParams, random: RandomStream): Float32Array {
   const [mean, std, blurSigma, threshold] = params;
-  const noise = fillNormalZiggurat(random, scratchFloat32('spatter-noise', height * width));
+  const noise = random.fillNormal(new Float32Array(height * width));
   for (let i = 0; i < noise.length; i++) noise[i] = mean + std * noise[i]!;
   const liquid = gaussianBlurLayer(noise, height, width, blurSigma);
   for (let i = 0; i < liquid.length; i++) if (liquid[i]! < threshold) liquid[i] = 0;
@@ -35,18 +34,18 @@ export function liquidLayer(height: number, width: number, params: SpatterParams
  */
 export function waterMask(liquid: Float32Array, height: number, width: number, intensity: number): Float32Array {
   const n = height * width;
-  const l8 = scratchUint8('spatter-l8', n);
+  const l8 = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = Math.floor(liquid[i]! * 255);
     l8[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
   const edges = canny(l8, height, width, 50, 150);
   const dist = chamferDistanceToEdges(edges, height, width, 20);
-  const blurred = boxBlur3(dist, height, width, scratchFloat32('spatter-blurred', n));
+  const blurred = boxBlur3(dist, height, width, new Float32Array(n));
   for (let i = 0; i < n; i++) blurred[i] = Math.floor(blurred[i]!);
-  const equalised = equalizeHist(blurred, scratchFloat32('spatter-equalised', n));
-  const embossed = emboss(equalised, height, width, scratchFloat32('spatter-embossed', n));
-  const soft = boxBlur3(embossed, height, width, scratchFloat32('spatter-soft', n));
+  const equalised = equalizeHist(blurred, new Float32Array(n));
+  const embossed = emboss(equalised, height, width, new Float32Array(n));
+  const soft = boxBlur3(embossed, height, width, new Float32Array(n));
   const m = new Float32Array(n);
   let max = 0;
   for (let i = 0; i < n; i++) {
@@ -67,7 +66,7 @@ export function waterMask(liquid: Float32Array, height: number, width: number, i
  * where it reaches 0.8, so every pixel is either untouched (0) or mostly mud (0.8 to 1).
  */
 export function mudMask(liquid: Float32Array, height: number, width: number, threshold: number, sigma: number): Float32Array {
-  const mask = scratchFloat32('spatter-mask', liquid.length);
+  const mask = new Float32Array(liquid.length);
   for (let i = 0; i < liquid.length; i++) mask[i] = liquid[i]! > threshold ? 1 : 0;
   const m = gaussianBlurLayer(mask, height, width, sigma);
   for (let i = 0; i < m.length; i++) if (m[i]! < 0.8) m[i] = 0;
@@ -166,7 +165,7 @@ function neighbours(n: number, stride: number): { before: Int32Array; after: Int
 function boxBlur3(src: Float32Array, height: number, width: number, out: Float32Array): Float32Array {
   const cols = neighbours(width, 1);
   const rowsAt = neighbours(height, width);
-  const rows = scratchFloat32('spatter-box-rows', src.length);
+  const rows = new Float32Array(src.length);
   for (let y = 0; y < height; y++) {
     const base = y * width;
     for (let x = 0; x < width; x++) rows[base + x] = src[base + cols.before[x]!]! + src[base + x]! + src[base + cols.after[x]!]!;
@@ -189,9 +188,9 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
   const n = height * width;
   // The magnitude is kept with a one-pixel frame of zeros, as OpenCV pads it: outside never wins.
   const pw = width + 2;
-  const mag = scratchFloat32('canny-mag', (height + 2) * pw).fill(0);
-  const gx = scratchFloat32('canny-gx', n);
-  const gy = scratchFloat32('canny-gy', n);
+  const mag = new Float32Array((height + 2) * pw).fill(0);
+  const gx = new Float32Array(n);
+  const gy = new Float32Array(n);
   for (let y = 0; y < height; y++) {
     const up = (y > 0 ? y - 1 : 0) * width;
     const row = y * width;
@@ -207,7 +206,7 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
     }
   }
   // 0: not an edge, 1: weak candidate, 2: strong (certain) edge.
-  const state = scratchUint8('canny-state', n).fill(0);
+  const state = new Uint8Array(n).fill(0);
   const stack: number[] = [];
   const TG22 = Math.floor(0.4142135623730950488 * (1 << 15) + 0.5);
   for (let y = 0; y < height; y++) {
@@ -273,7 +272,7 @@ function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number
   const C = 2.1969;
   const FAR = 1e6;
   const pw = width + 4;
-  const d = scratchFloat32('chamfer', (height + 4) * pw).fill(FAR);
+  const d = new Float32Array((height + 4) * pw).fill(FAR);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (edges[y * width + x]) d[(y + 2) * pw + x + 2] = 0;
   const r1 = pw;
   const r2 = 2 * pw;
@@ -321,7 +320,7 @@ function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number
       d[i] = best;
     }
   }
-  const out = scratchFloat32('chamfer-out', height * width);
+  const out = new Float32Array(height * width);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = d[(y + 2) * pw + x + 2]!;

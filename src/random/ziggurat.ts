@@ -1,4 +1,4 @@
-import type { RandomStream } from '../../random/stream.js';
+import type { RandomStream } from './stream.js';
 
 /**
  * Standard normal draws by Marsaglia and Tsang's ziggurat (128 layers), from the stream's 32-bit
