@@ -16,10 +16,11 @@ function escapeXml(text: string): string {
 }
 
 /**
- * Draws a labelled grid of images as a PNG: one row per label, one column per header, each
- * cell enlarged `scale` times with nearest-neighbour pixels so small images stay legible.
+ * Draws a labelled grid of images as a PNG (or a JPEG, for large grids): one row per label,
+ * one column per header, each cell enlarged `scale` times with nearest-neighbour pixels so
+ * small images stay legible.
  */
-export async function renderGridPng(rows: readonly GridRow[], columnLabels: readonly string[], scale: number): Promise<Buffer> {
+export async function renderGrid(rows: readonly GridRow[], columnLabels: readonly string[], scale: number, format: 'png' | 'jpg' = 'png'): Promise<Buffer> {
   const first = rows[0]?.cells[0];
   if (!first) throw new Error('a preview grid needs at least one image');
   const cellW = first.width * scale;
@@ -47,8 +48,6 @@ export async function renderGridPng(rows: readonly GridRow[], columnLabels: read
     ...rows.map((row, r) => `<text x="4" y="${HEADER_HEIGHT + r * (cellH + GAP) + cellH / 2 + 5}">${escapeXml(row.label)}</text>`),
   ].join('');
   const overlay = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#222">${text}</svg>`;
-  return sharp(canvas, { raw: { width, height, channels: 3 } })
-    .composite([{ input: Buffer.from(overlay), top: 0, left: 0 }])
-    .png()
-    .toBuffer();
+  const grid = sharp(canvas, { raw: { width, height, channels: 3 } }).composite([{ input: Buffer.from(overlay), top: 0, left: 0 }]);
+  return (format === 'png' ? grid.png() : grid.jpeg({ quality: 85 })).toBuffer();
 }

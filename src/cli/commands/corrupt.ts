@@ -8,7 +8,7 @@ import type { Image, ProfileName, SampledParameters } from '../../corruptions/ty
 import { openDataset, type Split } from '../../data/open.js';
 import { ensure } from '../../errors.js';
 import { encodeImage, readImageFile, type ImageFormat } from '../../io/images.js';
-import { renderGridPng, type GridRow } from '../../io/preview-grid.js';
+import { renderGrid, type GridRow } from '../../io/preview-grid.js';
 import { writeFileAtomic } from '../../models/files.js';
 import { parsePositiveInt, type CommandContext } from '../options.js';
 import type { CommandHost } from '../program.js';
@@ -38,7 +38,7 @@ export function registerCorruptCommand(program: Command, host: CommandHost): voi
     .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('test'))
     .option('--corruption <ids>', 'corruption ids, groups (noise, blur, weather, digital, holdout, mnist-c), common or all; comma-separated', 'all')
     .option('--severity <levels>', '1–5, comma-separated, or all', 'all')
-    .option('--out <path>', 'output folder (dataset mode) or PNG file (--preview)')
+    .option('--out <path>', 'output folder (dataset mode), or the grid\'s file with --preview (.png, or .jpg for large grids)')
     .addOption(new Option('--format <format>', 'image format of written files').choices(['png', 'jpg']).default('png'))
     .option('--profile <name>', 'severity table: imagenet224, cifar32 or mnist28 (default: from the image size)')
     .option('--limit <n>', 'only the first n images, in file order', parsePositiveInt)
@@ -174,7 +174,7 @@ async function writePreview(
   }
   ensure(rows.length > 0, 'no selected corruption applies to this image');
   const scale = options.scale ?? Math.max(1, Math.round(96 / image.width));
-  const png = await renderGridPng(rows, ['clean', ...severities.map((s) => `severity ${s}`)], scale);
-  await writeFileAtomic(options.out!, png);
+  const format = /\.jpe?g$/i.test(options.out!) ? 'jpg' : 'png';
+  await writeFileAtomic(options.out!, await renderGrid(rows, ['clean', ...severities.map((s) => `severity ${s}`)], scale, format));
   io.stdout(`wrote ${options.out} (${rows.length} corruptions × ${severities.length} severities, profile ${usedProfile})\n`);
 }
