@@ -10,6 +10,7 @@
  */
 import type { RandomStream } from '../../random/stream.js';
 import { borderIndex, type Border } from '../shared/border.js';
+import { roundHalfEven } from '../shared/pixels.js';
 import type { Image } from '../types.js';
 import { blurEngine, type BlurEngine } from './kernels.js';
 
@@ -389,14 +390,6 @@ export function diskColumns(radius: number): Int32Array {
   });
 }
 
-/** Python's round(): halves go to the even neighbour (scipy.ndimage.zoom sizes its output so). */
-export function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const diff = value - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /** clippedZoomAxis as byte offsets (indices × unit) and float32 weights: the tables zoomAdd reads. */
 interface ZoomTables {

@@ -18,3 +18,12 @@ export function channelMeans(data: Float32Array, channels: number): Float64Array
   const pixels = data.length / channels;
   return sums.map((s) => s / pixels);
 }
+
+/** Python's round(): halves go to the even neighbour (scipy.ndimage.zoom sizes its output so). */
+export function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const diff = value - floor;
+  if (diff > 0.5) return floor + 1;
+  if (diff < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}

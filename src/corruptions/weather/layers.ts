@@ -3,6 +3,8 @@
  * frost crystals): row-major H×W float arrays, written for speed rather than generality.
  */
 
+import { roundHalfEven } from '../shared/pixels.js';
+
 /**
  * Rec. 601 luma weights, as OpenCV's COLOR_RGB2GRAY (which the original snow uses). The weather
  * family uses them everywhere it needs the gray value of a colour, e.g. spatter's water and mud
@@ -44,14 +46,6 @@ export function grayOf(data: Float32Array, channels: number, out?: Float32Array)
   return gray;
 }
 
-/** Python's round(): halves go to the even neighbour (scipy.ndimage.zoom sizes its output so). */
-export function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const diff = value - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /**
  * scipy.ndimage.gaussian_filter (as scikit-image's filters.gaussian calls it): a separable

@@ -1,6 +1,7 @@
 import type { RandomStream } from '../../random/stream.js';
 import { defineCorruption } from '../types.js';
-import { colourForChannels, gaussianBlurLayer, roundHalfEven } from './layers.js';
+import { roundHalfEven } from '../shared/pixels.js';
+import { colourForChannels, gaussianBlurLayer } from './layers.js';
 
 /**
  * (liquid μ, σ, liquid blur σ, threshold, water intensity or mud-mask blur σ, mode: 0 = water,
