@@ -39,8 +39,10 @@ const fn = new Float64Array(LAYERS);
 
 /** Fills `out` with independent N(0, 1) draws from `random`, and returns it. */
 export function fillNormalZiggurat<T extends Float32Array | Float64Array>(random: RandomStream, out: T): T {
+  // One word per value, drawn in bulk; the rare rejections draw theirs afterwards, in order.
+  const words = random.fillUint32(new Uint32Array(out.length));
   for (let i = 0; i < out.length; i++) {
-    const u = random.uint32();
+    const u = words[i]!;
     const layer = u & (LAYERS - 1);
     const j = (u >>> 7) - SCALE;
     out[i] = (j < 0 ? -j : j) < kn[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
