@@ -23,6 +23,13 @@ describe('RandomStream', () => {
     expect(draws(RandomStream.fromSeed(1))).not.toEqual(draws(RandomStream.fromSeed(2)));
   });
 
+  propTest.prop([fc.nat(), fc.integer({ min: 0, max: 50 })])('fills words exactly as one-by-one draws give them, and continues the stream', (seed, n) => {
+    const bulk = RandomStream.fromSeed(seed);
+    const single = RandomStream.fromSeed(seed);
+    expect(Array.from(bulk.fillUint32(new Uint32Array(n)))).toEqual(Array.from({ length: n }, () => single.uint32()));
+    expect(bulk.uint32()).toBe(single.uint32());
+  });
+
   it('draws normals with mean 0 and variance 1', () => {
     const stream = RandomStream.fromSeed(7);
     const n = 20000;
