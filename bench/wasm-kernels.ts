@@ -84,6 +84,13 @@ const cases: Case[] = [
     attrs: { strides: [2, 2], dilations: [1, 1], pad: 'same', inputShape: [64, 28, 28, 32] },
     cpuBatch: 64,
   },
+  {
+    label: 'conv2d dx  x 64×28×28×32, W 3×3×32×32, s1 same',
+    kernel: 'Conv2DBackpropInput',
+    inputs: { dy: [64, 28, 28, 32], filter: [3, 3, 32, 32] },
+    attrs: { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [64, 28, 28, 32] },
+    cpuBatch: 2,
+  },
 ];
 
 /** Median ms per call of `kernel` over at least `minReps` calls and `minMs` of work. */
@@ -148,7 +155,7 @@ async function main(): Promise<void> {
       values[k] = tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed++).dataSync() as Float32Array);
     }
     const wasmMs = await timeOn('wasm', c, values);
-    const batch = c.inputs[c.kernel === 'DepthwiseConv2dNativeBackpropInput' ? 'dy' : 'x']![0]!;
+    const batch = (c.inputs['x'] ?? c.inputs['dy'])![0]!;
     const cpuBatch = fullCpu ? batch : Math.min(batch, c.cpuBatch);
     const cpuMs = ((await timeOn('cpu', sliceBatch(c, cpuBatch), values)) * batch) / cpuBatch;
     const note = cpuBatch === batch ? '' : `  (cpu timed at batch ${cpuBatch}, ×${batch / cpuBatch})`;

@@ -4,11 +4,13 @@
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-backprop-input.js';
 import { maxPoolGradWasmConfig } from './max-pool-grad.js';
 
 export { conv2DBackpropFilterWasm, conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter.js';
+export { conv2DBackpropInputWasm, conv2DBackpropInputWasmConfig } from './conv2d-backprop-input.js';
 export {
   depthwiseConv2dNativeBackpropFilterWasm,
   depthwiseConv2dNativeBackpropFilterWasmConfig,
@@ -24,8 +26,11 @@ export const wasmGradientKernels: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputWasmConfig,
 ];
 
-/** Kernels that tfjs-backend-wasm 4.22 has but computes wrongly; ours replace them. */
-export const wasmKernelFixes: readonly KernelConfig[] = [maxPoolGradWasmConfig];
+/**
+ * Kernels that tfjs-backend-wasm 4.22 has but computes wrongly (MaxPoolGrad) or ~10× too
+ * slowly (Conv2DBackpropInput, a scalar loop); ours replace them.
+ */
+export const wasmKernelFixes: readonly KernelConfig[] = [maxPoolGradWasmConfig, conv2DBackpropInputWasmConfig];
 
 /**
  * Registers the kernels above for the 'wasm' backend. Safe to call any number of times,
