@@ -72,3 +72,26 @@ export {
 } from './corruptions/types.js';
 
 export { runCli } from './cli/program.js';
+
+export { attacks } from './attacks/catalogue.js';
+export { fgsm, type FgsmParams } from './attacks/fgsm.js';
+export { pgd, PGD_DEFAULT_STEPS, type PgdParams } from './attacks/pgd.js';
+export { EPS_PRESETS, parseEps, parseEpsList, presetById, resolveBudget, type EpsPreset } from './attacks/presets.js';
+export { evaluateRobustness, exampleStream, type EpsResult, type RobustnessEvaluation, type RobustnessOptions } from './attacks/evaluate.js';
+export { ascentDirection, crossEntropy, perturbationNorms, project, projectL2, projectLinf, randomStart } from './attacks/ops.js';
+export {
+  NORMS,
+  defineAttack,
+  type AnyAttack,
+  type Attack,
+  type AttackBudget,
+  type AttackExampleOutcome,
+  type AttackInput,
+  type AttackKind,
+  type AttackOptionName,
+  type AttackOptions,
+  type AttackOutput,
+  type ExampleRecord,
+  type Norm,
+  type SanityFlag,
+} from './attacks/types.js';

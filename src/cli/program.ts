@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UserInputError } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
+import { registerAttackCommand } from './commands/attack.js';
 import { registerBackendsCommand } from './commands/backends.js';
 import { registerCorruptCommand } from './commands/corrupt.js';
 import { registerEvalCommand } from './commands/eval.js';
@@ -21,6 +22,7 @@ export interface CommandHost {
 const COMMANDS: readonly ((program: Command, host: CommandHost) => void)[] = [
   registerEvalCommand,
   registerCorruptCommand,
+  registerAttackCommand,
   registerListCommand,
   registerBackendsCommand,
 ];
