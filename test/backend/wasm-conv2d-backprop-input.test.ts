@@ -7,9 +7,9 @@ import '@tensorflow/tfjs-layers';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropInputWasmConfig, registerWasmGradientKernels } from '../../src/backend/wasm-kernels/index.js';
+import { expectClose, on, values } from '../helpers/kernels.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
-type Backend = 'wasm' | 'cpu';
 type Shape4 = [number, number, number, number];
 type Rounding = 'floor' | 'round' | 'ceil';
 
@@ -21,38 +21,6 @@ beforeAll(async () => {
 afterEach(async () => {
   await tf.setBackend('wasm');
 });
-
-/** Deterministic values in [-1, 1), so both backends see identical inputs. */
-function values(shape: readonly number[], seed: number): Float32Array {
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let s = seed >>> 0;
-  for (let i = 0; i < out.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-/** Runs `f` on `backend` and returns its tensors' values; every tensor it made is freed. */
-async function on(backend: Backend, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(f);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-/** Within 1e-4 relative to max(1, |cpu|): float32 sums of at most a few hundred terms. */
-function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Math.abs(a - e) <= 1e-4 * Math.max(1, Math.abs(e)))) {
-      expect.fail(`${what}: element ${i} is ${a}, cpu says ${e}`);
-    }
-  }
-}
 
 function outShape(xShape: Shape4, filterShape: Shape4, strides: [number, number], pad: Pad, rounding?: Rounding): Shape4 {
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, rounding).outShape as Shape4;

@@ -7,9 +7,9 @@ import '@tensorflow/tfjs-layers';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerWasmGradientKernels, wasmGradientKernels } from '../../src/backend/wasm-kernels/index.js';
+import { expectClose, on, values } from '../helpers/kernels.js';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
-type Backend = 'wasm' | 'cpu';
 type Shape4 = [number, number, number, number];
 
 beforeAll(async () => {
@@ -20,38 +20,6 @@ beforeAll(async () => {
 afterEach(async () => {
   await tf.setBackend('wasm');
 });
-
-/** Deterministic values in [-1, 1), so both backends see identical inputs. */
-function values(shape: readonly number[], seed: number): Float32Array {
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  let s = seed >>> 0;
-  for (let i = 0; i < out.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-/** Runs `f` on `backend` and returns its tensors' values; every tensor it made is freed. */
-async function on(backend: Backend, f: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(f);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-/** Float32 sums of a few hundred terms: 1e-4 absolute plus 1e-4 relative is ample. */
-function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!(Math.abs(a - e) <= 1e-4 + 1e-4 * Math.abs(e))) {
-      expect.fail(`${what}: element ${i} is ${a}, cpu says ${e}`);
-    }
-  }
-}
 
 function outShape(xShape: Shape4, filterShape: Shape4, strides: number, pad: Pad, depthwise: boolean, dilation = 1, rounding?: 'floor' | 'round' | 'ceil'): Shape4 {
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilation, pad, rounding, depthwise).outShape as Shape4;
