@@ -35,6 +35,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { assertFloat32, disposeInfos, heapF32, makeFloat32Output, runWasmKernel, sizeOf, type BackendWasm } from './wasm-util.js';
+import { axisPhases, type Phase } from './phases.js';
 
 type Shape4 = [number, number, number, number];
 type ExplicitPad = backend_util.ExplicitPadding;
@@ -123,8 +124,8 @@ function conv2DBackpropInputNHWC(
     return makeFloat32Output(backend, dxShape, true);
   }
 
-  const rows = axisPhases(inHeight, outHeight, filterHeight, strideHeight, convInfo.padInfo.top);
-  const cols = axisPhases(inWidth, outWidth, filterWidth, strideWidth, convInfo.padInfo.left);
+  const rows = axisPhases(inHeight, outHeight, filterHeight, strideHeight, 1, convInfo.padInfo.top);
+  const cols = axisPhases(inWidth, outWidth, filterWidth, strideWidth, 1, convInfo.padInfo.left);
 
   // Like cpu, read only the part of dy the convolution's geometry covers.
   const crop = dyB !== batchSize || dyH !== outHeight || dyW !== outWidth;
@@ -202,61 +203,6 @@ function viaPhases(
   }
 }
 
-/**
- * One phase along one axis. Input positions first, first + s, … (count of them) receive
- * dy[u − j] · W[taps[j]] summed over j: a stride-1 correlation of dy with the reversed taps.
- * `padBefore`/`padAfter` are the zero padding of dy that makes that correlation's output
- * start at the phase's first position, offset by `shift` rows when dy must be cropped
- * instead (padding wider than the filter).
- */
-interface Phase {
-  readonly first: number;
-  readonly count: number;
-  /** Filter indices of this phase's taps, in increasing order. */
-  readonly taps: readonly number[];
-  readonly padBefore: number;
-  readonly padAfter: number;
-  readonly shift: number;
-  /** The correlation's output is exactly the phase's positions (no shift, no surplus). */
-  readonly exact: boolean;
-}
-
-/**
- * Splits one spatial axis (input size `size`, dy size `outSize`, filter size `filter`,
- * stride, leading pad) into its stride phases, leaving out phases with no taps or no
- * positions inside the input.
- */
-function axisPhases(size: number, outSize: number, filter: number, stride: number, pad: number): Phase[] {
-  const phases: Phase[] = [];
-  for (let r = 0; r < stride; r++) {
-    // Position i = stride·u + r − pad meets tap f (reading dy[u − (f − r)/stride]) exactly
-    // when f ≡ r (mod stride): taps r, r + stride, …, reading dy[u], dy[u − 1], ….
-    const taps: number[] = [];
-    for (let f = r; f < filter; f += stride) taps.push(f);
-    const uMin = Math.ceil((pad - r) / stride);
-    const uMax = Math.floor((size - 1 + pad - r) / stride);
-    const count = uMax - uMin + 1;
-    if (taps.length === 0 || count <= 0) continue;
-    const span = taps.length - 1;
-    // Output row v of a correlation padded by `before` reads dy rows v − before + j for
-    // j = 0 … span; phase position u needs dy rows u − span … u.
-    const wantBefore = span - uMin;
-    const padBefore = Math.max(0, wantBefore);
-    const shift = padBefore - wantBefore;
-    const padAfter = Math.max(0, count + shift + span - outSize - padBefore);
-    const produced = outSize + padBefore + padAfter - span;
-    phases.push({
-      first: stride * uMin + r - pad,
-      count,
-      taps,
-      padBefore,
-      padAfter,
-      shift,
-      exact: shift === 0 && produced === count,
-    });
-  }
-  return phases;
-}
 
 /** The stride-1 convolution of dy with one phase pair's rotated, channel-swapped sub-filter. */
 function phaseConv(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, rows: Phase, cols: Phase): TensorInfo {
