@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { attacks } from '../../attacks/catalogue.js';
+import { EPS_PRESETS } from '../../attacks/presets.js';
 import { corruptions } from '../../corruptions/catalogue.js';
 import { PROFILE_NAMES } from '../../corruptions/types.js';
 import type { CommandHost } from '../program.js';
@@ -9,6 +11,11 @@ function formatParams(params: unknown): string {
   if (Array.isArray(params)) return `(${params.map(formatParams).join(',')})`;
   if (params && typeof params === 'object') return `{${Object.entries(params).map(([k, v]) => `${k}:${formatParams(v)}`).join(' ')}}`;
   return String(params);
+}
+
+/** The `attack` command's flag for an attack option (random start is on unless turned off). */
+function flagFor(option: string): string {
+  return option === 'randomStart' ? '--no-random-start' : `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 export function registerListCommand(program: Command, host: CommandHost): void {
@@ -30,5 +37,24 @@ export function registerListCommand(program: Command, host: CommandHost): void {
           io.stdout(`    ${profile.padEnd(12)} ${c.table[profile].map(formatParams).join('  ')}\n`);
         }
       }
+    });
+
+  list
+    .command('attacks')
+    .description('the attacks: kind, norms, options they take, and the named ε presets')
+    .option('--json', 'print one JSON object')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const { io } = host.contextFor(command);
+      const entries = attacks.list().map(({ id, summary, kind, norms, accepts, targeted }) => ({ id, summary, kind, norms, accepts, targeted }));
+      if (options.json) {
+        io.stdout(`${JSON.stringify({ attacks: entries, presets: EPS_PRESETS }, null, 2)}\n`);
+        return;
+      }
+      for (const a of entries) {
+        io.stdout(`${a.id}  [${a.kind}; ${a.norms.join(', ')}${a.targeted ? '; targeted too' : ''}]  ${a.summary}\n`);
+        if (a.accepts.length) io.stdout(`    options: ${a.accepts.map(flagFor).join(' ')}\n`);
+      }
+      io.stdout('\nε presets (--preset):\n');
+      for (const p of EPS_PRESETS) io.stdout(`  ${p.id.padEnd(20)} ${p.norm} ε = ${p.eps.map((e) => Number(e.toPrecision(4))).join(', ')}  ${p.summary}\n`);
     });
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli.js';
+
+describe('ssl-robust list attacks', () => {
+  it('lists each attack with its norms and options, and the ε presets', async () => {
+    const json = await cli(['list', 'attacks', '--json']);
+    expect(json.code).toBe(0);
+    const { attacks, presets } = JSON.parse(json.stdout);
+    expect(attacks.map((a: { id: string }) => a.id)).toEqual(['fgsm', 'pgd']);
+    expect(attacks[1]).toMatchObject({ kind: 'white-box', norms: ['linf', 'l2'] });
+    expect(presets.find((p: { id: string }) => p.id === 'fmnist-linf-0.1')).toMatchObject({ norm: 'linf', eps: [0.1] });
+    const text = await cli(['list', 'attacks']);
+    expect(text.stdout).toMatch(/pgd\s+\[white-box; linf, l2/);
+    expect(text.stdout).toMatch(/options: --norm --steps --restarts --step-size --no-random-start/);
+    expect(text.stdout).toMatch(/cifar-linf-8\/255\s+linf ε = 0\.03137/);
+  });
+
+  it('names the known lists for an unknown one', async () => {
+    const run = await cli(['list', 'datasets']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown command 'datasets'/);
+  });
+});
