@@ -35,7 +35,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { assertFloat32, disposeInfos, heapF32, makeFloat32Output, runWasmKernel, sizeOf, type BackendWasm } from './wasm-util.js';
-import { axisPhases, type Phase } from './phases.js';
+import { axisPhases, scatterPhase, type Phase } from './phases.js';
 
 type Shape4 = [number, number, number, number];
 type ExplicitPad = backend_util.ExplicitPadding;
@@ -162,35 +162,7 @@ function viaPhases(
       for (const c of cols) {
         const conv = phaseConv(backend, dy, filter, r, c);
         try {
-          const cv = heapF32(backend, conv);
-          const dxv = heapF32(backend, dx);
-          const convHeight = conv.shape[1]!;
-          const convWidth = conv.shape[2]!;
-          const rowFloats = c.count * inChannels;
-          for (let b = 0; b < batchSize; b++) {
-            for (let u = 0; u < r.count; u++) {
-              const ih = r.first + u * strideHeight;
-              let src = ((b * convHeight + u + r.shift) * convWidth + c.shift) * inChannels;
-              let dst = ((b * inHeight + ih) * inWidth + c.first) * inChannels;
-              if (strideWidth === 1) {
-                dxv.set(cv.subarray(src, src + rowFloats), dst);
-              } else if (inChannels >= 16) {
-                // A native block copy beats the scalar loop from ~16 floats on.
-                const dstStep = strideWidth * inChannels;
-                for (let v = 0; v < c.count; v++) {
-                  dxv.set(cv.subarray(src, src + inChannels), dst);
-                  src += inChannels;
-                  dst += dstStep;
-                }
-              } else {
-                const dstStep = (strideWidth - 1) * inChannels;
-                for (let v = 0; v < c.count; v++) {
-                  for (let k = 0; k < inChannels; k++) dxv[dst++] = cv[src++]!;
-                  dst += dstStep;
-                }
-              }
-            }
-          }
+          scatterPhase(heapF32(backend, conv), conv.shape[1]!, conv.shape[2]!, heapF32(backend, dx), [batchSize, inHeight, inWidth, inChannels], r, c, strideHeight, strideWidth, 1);
         } finally {
           disposeInfos(backend, conv);
         }

@@ -36,7 +36,7 @@ import {
   sizeOf,
   type BackendWasm,
 } from './wasm-util.js';
-import { axisPhases, type Phase } from './phases.js';
+import { axisPhases, scatterPhase, type Phase } from './phases.js';
 
 export function depthwiseConv2dNativeBackpropInputWasm(args: {
   inputs: DepthwiseConv2dNativeBackpropInputInputs;
@@ -110,35 +110,7 @@ export function depthwiseConv2dNativeBackpropInputWasm(args: {
       for (const c of cols) {
         const conv = phaseConv(backend, dy, filter, r, c, outChannels);
         try {
-          const cv = heapF32(backend, conv);
-          const dxv = heapF32(backend, dx);
-          const convHeight = conv.shape[1]!;
-          const convWidth = conv.shape[2]!;
-          for (let b = 0; b < batchSize; b++) {
-            for (let u = 0; u < r.count; u++) {
-              const ih = r.first + u * strideHeight;
-              let src = ((b * convHeight + u + r.shift) * convWidth + c.shift) * outChannels;
-              let dst = ((b * inHeight + ih) * inWidth + c.first) * inChannels;
-              const dstStep = (strideWidth - 1) * inChannels;
-              for (let v = 0; v < c.count; v++) {
-                if (chMul === 1 && inChannels >= 16) {
-                  // A native block copy beats the scalar loop from ~16 floats on.
-                  dxv.set(cv.subarray(src, src + inChannels), dst);
-                  src += inChannels;
-                  dst += inChannels;
-                } else if (chMul === 1) {
-                  for (let k = 0; k < inChannels; k++) dxv[dst++] = cv[src++]!;
-                } else {
-                  for (let k = 0; k < inChannels; k++) {
-                    let sum = 0;
-                    for (let q = 0; q < chMul; q++) sum += cv[src++]!;
-                    dxv[dst++] = sum;
-                  }
-                }
-                dst += dstStep;
-              }
-            }
-          }
+          scatterPhase(heapF32(backend, conv), conv.shape[1]!, conv.shape[2]!, heapF32(backend, dx), [batchSize, inHeight, inWidth, inChannels], r, c, strideHeight, strideWidth, chMul);
         } finally {
           disposeInfos(backend, conv);
         }

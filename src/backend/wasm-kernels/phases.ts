@@ -70,3 +70,52 @@ export function axisPhases(size: number, outSize: number, filter: number, stride
   }
   return phases;
 }
+
+/**
+ * Writes one phase's correlation output into dx (NHWC) at the phase's positions. Each run of
+ * `group` consecutive output channels sums into one dx channel: the depthwise channel
+ * multiplier; 1 for a plain convolution.
+ */
+export function scatterPhase(
+  conv: Float32Array,
+  convHeight: number,
+  convWidth: number,
+  dx: Float32Array,
+  dxShape: readonly [batch: number, height: number, width: number, channels: number],
+  rows: Phase,
+  cols: Phase,
+  strideHeight: number,
+  strideWidth: number,
+  group: number,
+): void {
+  const [batchSize, inHeight, inWidth, channels] = dxShape;
+  const dstStep = (strideWidth - 1) * channels;
+  for (let b = 0; b < batchSize; b++) {
+    for (let u = 0; u < rows.count; u++) {
+      const ih = rows.first + u * strideHeight;
+      let src = ((b * convHeight + u + rows.shift) * convWidth + cols.shift) * channels * group;
+      let dst = ((b * inHeight + ih) * inWidth + cols.first) * channels;
+      if (group === 1 && strideWidth === 1) {
+        dx.set(conv.subarray(src, src + cols.count * channels), dst);
+        continue;
+      }
+      for (let v = 0; v < cols.count; v++) {
+        if (group === 1 && channels >= 16) {
+          // A native block copy beats the scalar loop from ~16 floats on.
+          dx.set(conv.subarray(src, src + channels), dst);
+          src += channels;
+          dst += channels;
+        } else if (group === 1) {
+          for (let k = 0; k < channels; k++) dx[dst++] = conv[src++]!;
+        } else {
+          for (let k = 0; k < channels; k++) {
+            let sum = 0;
+            for (let q = 0; q < group; q++) sum += conv[src++]!;
+            dx[dst++] = sum;
+          }
+        }
+        dst += dstStep;
+      }
+    }
+  }
+}
