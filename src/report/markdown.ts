@@ -1,0 +1,45 @@
+import type { AuditResults } from '../runner/audit/results.js';
+import { usesUnnormalisedHeadline } from '../runner/audit/families/corruption.js';
+import { summaryTable, verdictTable, type Table } from './tables.js';
+
+export function markdownTable(table: Table): string {
+  const escape = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [
+    `| ${table.header.map(escape).join(' | ')} |`,
+    `|${table.header.map(() => '---').join('|')}|`,
+    ...table.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** report.md: short enough for a pull-request comment — the verdict, one row per backbone, the gate. */
+export function markdownReport(results: AuditResults): string {
+  const { manifest } = results;
+  const imageSize = manifest.dataset.imageShape[0] ?? 0;
+  const lines = [
+    '## ssl-robust audit',
+    '',
+    `${results.backbones.length} backbone(s) on ${manifest.dataset.name} (${manifest.dataset.split}, ${manifest.dataset.size} images), ` +
+      `backend ${manifest.backend.name}, seed ${manifest.seed}, ssl-robust ${manifest.tool.version}.`,
+    '',
+    '### Is SSL more robust than supervised?',
+    '',
+    markdownTable(verdictTable(results)),
+    '',
+    'Degradation: accuracy lost from clean, per family; the interval is a paired bootstrap over test images ' +
+      `(${results.verdict.find((v) => v.resamples > 0)?.resamples ?? manifest.config.bootstrap} resamples). Negative differences mean SSL loses less.`,
+    '',
+    '### Per backbone',
+    '',
+    markdownTable(summaryTable(results)),
+    '',
+    usesUnnormalisedHeadline(imageSize)
+      ? `Small images (${imageSize} px): the headline is the unnormalised mean corruption error, as in CIFAR-10-C practice; mCE is normalised by the reference backbone${results.reference ? ` (${results.reference})` : ''}, not AlexNet.`
+      : `mCE and relative mCE are normalised by the reference backbone${results.reference ? ` (${results.reference})` : ''} in place of AlexNet.`,
+  ];
+  if (results.gate) {
+    lines.push('', `### Release gate: ${results.gate.passed ? 'passed' : '**failed**'}`, '');
+    for (const outcome of results.gate.outcomes) lines.push(`- ${outcome.passed ? '✅' : '❌'} \`${outcome.rule}\` — ${outcome.message}`);
+  }
+  lines.push('', 'Details, charts and example images: report.html; every number: results.json.', '');
+  return lines.join('\n');
+}
