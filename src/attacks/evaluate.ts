@@ -6,7 +6,10 @@ import { RandomStream } from '../random/stream.js';
 import type { Registry } from '../registry.js';
 import { checkCompatible } from '../runner/clean-eval.js';
 import { attacks as builtInAttacks } from './catalogue.js';
-import { crossEntropy } from './ops.js';
+import { crossEntropy } from './losses.js';
+import { selectChecks, type CheckSelection } from './sanity/catalogue.js';
+import { runSanityChecks } from './sanity/run.js';
+import type { SanityCheck, SanityContext } from './sanity/types.js';
 import type { AnyAttack, AttackBudget, AttackOptions, ExampleRecord, SanityFlag } from './types.js';
 
 export interface RobustnessOptions {
@@ -22,6 +25,8 @@ export interface RobustnessOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Where attack ids are looked up (default: the built-in attacks). */
   readonly registry?: Registry<AnyAttack>;
+  /** Sanity checks run on the result (default all; `quick` skips the ones that attack again). */
+  readonly checks?: CheckSelection;
 }
 
 export interface EpsResult {
@@ -47,7 +52,7 @@ export interface RobustnessEvaluation<P extends AttackBudget = AttackBudget> {
   /** The fully resolved parameters at each ε (same order as results): nothing implicit. */
   readonly params: readonly P[];
   readonly seed: number;
-  /** Sanity-check findings; `checksRun` names the checks that produced them (none yet). */
+  /** Sanity-check findings; `checksRun` names the checks that applied and ran. */
   readonly flags: readonly SanityFlag[];
   readonly checksRun: readonly string[];
   /** Gradient evaluations (or queries) spent over all images and ε. */
@@ -55,9 +60,13 @@ export interface RobustnessEvaluation<P extends AttackBudget = AttackBudget> {
   readonly seconds: number;
 }
 
-/** The random stream of one image at one ε: independent of batch size and of the other images. */
-export function exampleStream(root: RandomStream, attackId: string, eps: number, index: number): RandomStream {
-  return root.derive('attack', attackId, `eps=${eps}`, index);
+/**
+ * The random stream of one image at one ε: independent of batch size and of the other images.
+ * It does not depend on the attack, so an ensemble member draws exactly what it draws alone
+ * and the ensemble's worst case is per image at least as strong as each member's run.
+ */
+export function exampleStream(root: RandomStream, eps: number, index: number): RandomStream {
+  return root.derive('attack', `eps=${eps}`, index);
 }
 
 /**
@@ -71,7 +80,9 @@ export async function evaluateRobustness(
   options: RobustnessOptions,
 ): Promise<RobustnessEvaluation> {
   checkCompatible(classifier, dataset);
-  const attack = typeof options.attack === 'string' ? (options.registry ?? builtInAttacks).get(options.attack) : options.attack;
+  const registry = options.registry ?? builtInAttacks;
+  const attack = typeof options.attack === 'string' ? registry.get(options.attack) : options.attack;
+  const checks = selectChecks(options.checks ?? 'all');
   ensure(options.eps.length > 0, 'no ε given: an attack needs at least one ε (there is no default)');
   const params = options.eps.map((eps) => attack.resolve(eps, options.options ?? {}) as AttackBudget);
   const root = RandomStream.fromSeed(options.seed);
@@ -103,7 +114,7 @@ export async function evaluateRobustness(
               {
                 images: subset,
                 labels: Int32Array.from(positions, (i) => batch.labels[i] as number),
-                random: positions.map((i) => exampleStream(root, attack.id, p.eps, batch.indices[i] as number)),
+                random: positions.map((i) => exampleStream(root, p.eps, batch.indices[i] as number)),
               },
               p,
             );
@@ -118,7 +129,7 @@ export async function evaluateRobustness(
                 cleanCorrect: true,
                 adversarialCorrect: !outcome.success,
                 predicted: outcome.predicted,
-                brokenBy: outcome.success ? attack.id : null,
+                brokenBy: outcome.success ? (outcome.brokenBy ?? attack.id) : null,
                 norm: outcome.norm,
                 loss: outcome.loss,
               });
@@ -164,24 +175,51 @@ export async function evaluateRobustness(
       maxNorm: norms.reduce((a, b) => Math.max(a, b), 0),
     };
   });
+  const perExample = records.flat();
+  const { flags, checksRun } = await checkResults(classifier, dataset, checks, {
+    attack, params, results, perExample, attacks: registry, random: root.derive('sanity'),
+  });
   return {
     attack: attack.id,
     total,
     cleanAccuracy: total ? cleanCorrect / total : 0,
     cleanCorrect,
     results,
-    perExample: records.flat(),
+    perExample,
     params,
     seed: options.seed,
-    flags: [],
-    checksRun: [],
+    flags,
+    checksRun,
     attackCost,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
+/** Images the sanity checks probe: the first of the dataset, enough to see a pattern, cheap to re-attack. */
+const SANITY_SAMPLE_SIZE = 32;
+
+async function checkResults(
+  classifier: Classifier,
+  dataset: Dataset,
+  checks: readonly SanityCheck[],
+  context: Omit<SanityContext, 'classifier' | 'sample'> & { random: RandomStream },
+): Promise<{ flags: SanityFlag[]; checksRun: string[] }> {
+  if (checks.length === 0 || dataset.size === 0) return { flags: [], checksRun: [] };
+  const sampleSet = dataset.take(Math.min(SANITY_SAMPLE_SIZE, dataset.size));
+  // Records are keyed by dataset position, and the sample is the first positions.
+  const positions = Array.from({ length: sampleSet.size }, (_, i) => i);
+  const indices = Int32Array.from(positions);
+  const images = tf.tensor4d(await sampleSet.read(positions), [sampleSet.size, ...dataset.imageShape]);
+  try {
+    const sample = { images, labels: Int32Array.from(sampleSet.labels), indices, random: Array.from(indices, (index) => context.random.derive(index)) };
+    return await runSanityChecks(checks, { ...context, classifier, sample });
+  } finally {
+    images.dispose();
+  }
+}
+
 /** Clean predictions and cross-entropy losses of one batch. */
-async function cleanPass(classifier: Classifier, images: tf.Tensor4D, labels: Int32Array): Promise<[Int32Array, Float32Array]> {
+export async function cleanPass(classifier: Classifier, images: tf.Tensor4D, labels: Int32Array): Promise<[Int32Array, Float32Array]> {
   const [predicted, loss] = tf.tidy(() => {
     const logits = classifier.logits(images);
     return [tf.cast(tf.argMax(logits, 1), 'int32'), crossEntropy(logits, tf.tensor1d(labels, 'int32'))];

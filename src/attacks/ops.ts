@@ -1,24 +1,41 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Classifier } from '../models/contract.js';
 import type { RandomStream } from '../random/stream.js';
+import { crossEntropy } from './losses.js';
 import type { AttackExampleOutcome, Norm } from './types.js';
+
+/** An ε-ball radius: one for the whole batch, or one per example (the minimal-ε search). */
+export type Radius = number | Float32Array;
 
 /** Smallest norm a gradient is divided by: a zero gradient gives a zero step, never NaN. */
 const TINY = 1e-12;
 
-/** Per-example cross-entropy of logits against class indices (int32). */
-export function crossEntropy(logits: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(logits, tf.oneHot(classes, logits.shape[1])), 1);
-    return tf.sub(tf.logSumExp(logits, 1), picked) as tf.Tensor1D;
-  });
+/**
+ * Gradient of the summed per-example loss with respect to the images, with the logits and the
+ * per-example losses of that same forward pass (so iterates are scored without a second pass).
+ * The caller owns all three.
+ */
+export function lossGradient(
+  classifier: Classifier,
+  images: tf.Tensor4D,
+  loss: (logits: tf.Tensor2D) => tf.Tensor1D,
+): { gradient: tf.Tensor4D; logits: tf.Tensor2D; losses: tf.Tensor1D } {
+  let logits: tf.Tensor2D | undefined;
+  let losses: tf.Tensor1D | undefined;
+  const { value, grad } = tf.valueAndGrad((x: tf.Tensor4D) => {
+    const out = classifier.logits(x);
+    logits = tf.keep(out);
+    const perExample = loss(out);
+    losses = tf.keep(perExample);
+    return tf.sum(perExample);
+  })(images);
+  value.dispose();
+  return { gradient: grad as tf.Tensor4D, logits: logits as tf.Tensor2D, losses: losses as tf.Tensor1D };
 }
 
 /**
- * Gradient of the summed objective with respect to the images, and the logits of that same
- * forward pass (so iterates are scored without a second pass). The objective is the
- * cross-entropy against `classes`, negated in targeted mode (we descend towards the target).
- * The caller owns both results.
+ * Gradient of the cross-entropy against `classes`, negated in targeted mode (we descend towards
+ * the target), and the logits of the same pass. The caller owns both.
  */
 export function objectiveGradient(
   classifier: Classifier,
@@ -26,15 +43,16 @@ export function objectiveGradient(
   classes: tf.Tensor1D,
   targeted: boolean,
 ): { gradient: tf.Tensor4D; logits: tf.Tensor2D } {
-  let logits: tf.Tensor2D | undefined;
-  const { value, grad } = tf.valueAndGrad((x: tf.Tensor4D) => {
-    const out = classifier.logits(x);
-    logits = tf.keep(out);
-    const total = tf.sum(crossEntropy(out, classes));
-    return targeted ? tf.neg(total) : total;
-  })(images);
-  value.dispose();
-  return { gradient: grad as tf.Tensor4D, logits: logits as tf.Tensor2D };
+  const { gradient, logits, losses } = lossGradient(classifier, images, (out) =>
+    targeted ? tf.neg(crossEntropy(out, classes)) : crossEntropy(out, classes),
+  );
+  losses.dispose();
+  return { gradient, logits };
+}
+
+/** A radius as something to broadcast against a batch: a number, or an [N, 1, 1, 1] tensor. */
+function radiusOf(eps: Radius): number | tf.Tensor4D {
+  return typeof eps === 'number' ? eps : tf.tensor4d(eps, [eps.length, 1, 1, 1]);
 }
 
 /** Per-example norm of a batch of perturbations, shaped [N, 1, 1, 1] for broadcasting. */
@@ -64,47 +82,68 @@ export function ascentDirection(gradient: tf.Tensor4D, norm: Norm): tf.Tensor4D 
  * then a clip of the image to [0, 1]. The clip never takes a pixel further from the clean one
  * (the clean image is in [0, 1]), so the result stays inside the ball.
  */
-export function projectLinf(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: number): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.add(clean, tf.clipByValue(tf.sub(candidate, clean), -eps, eps)), 0, 1)) as tf.Tensor4D;
+export function projectLinf(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: Radius): tf.Tensor4D {
+  return tf.tidy(() => {
+    const delta = tf.sub(candidate, clean);
+    const radius = radiusOf(eps);
+    const clipped = typeof radius === 'number' ? tf.clipByValue(delta, -radius, radius) : tf.minimum(tf.maximum(delta, tf.neg(radius)), radius);
+    return tf.clipByValue(tf.add(clean, clipped), 0, 1);
+  }) as tf.Tensor4D;
 }
 
 /**
  * Exact projection of candidate − clean onto the L2 ball of radius eps (rescaled when longer),
  * then a clip to [0, 1], which only shortens each pixel's change, so the result stays inside.
  */
-export function projectL2(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: number): tf.Tensor4D {
+export function projectL2(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: Radius): tf.Tensor4D {
   return tf.tidy(() => {
     const delta = tf.sub(candidate, clean) as tf.Tensor4D;
     const length = exampleNorm(delta, 'l2');
-    const factor = tf.minimum(1, tf.div(eps, tf.maximum(length, TINY)));
+    const factor = tf.minimum(1, tf.div(radiusOf(eps), tf.maximum(length, TINY)));
     return tf.clipByValue(tf.add(clean, tf.mul(delta, factor)), 0, 1);
   }) as tf.Tensor4D;
 }
 
-export function project(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: number, norm: Norm): tf.Tensor4D {
+export function project(clean: tf.Tensor4D, candidate: tf.Tensor4D, eps: Radius, norm: Norm): tf.Tensor4D {
   return norm === 'linf' ? projectLinf(clean, candidate, eps) : projectL2(clean, candidate, eps);
+}
+
+/** One step of size `stepSize` (per example or shared) along the ascent direction, projected back. */
+export function projectedStep(
+  clean: tf.Tensor4D,
+  current: tf.Tensor4D,
+  gradient: tf.Tensor4D,
+  stepSize: Radius | tf.Tensor4D,
+  eps: Radius,
+  norm: Norm,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const size = stepSize instanceof tf.Tensor ? stepSize : radiusOf(stepSize);
+    return project(clean, tf.add(current, tf.mul(ascentDirection(gradient, norm), size)) as tf.Tensor4D, eps, norm);
+  });
 }
 
 /**
  * A random start inside the ball, one stream per image: uniform per pixel in [−ε, ε] for L∞,
  * uniform in the L2 ball (Gaussian direction, radius ε·u^(1/d)) for L2; then projected.
  */
-export function randomStart(clean: tf.Tensor4D, eps: number, norm: Norm, streams: readonly RandomStream[]): tf.Tensor4D {
+export function randomStart(clean: tf.Tensor4D, eps: Radius, norm: Norm, streams: readonly RandomStream[]): tf.Tensor4D {
   const [n, h, w, c] = clean.shape;
   const size = h * w * c;
   const noise = new Float32Array(n * size);
   for (let i = 0; i < n; i++) {
     const stream = streams[i] as RandomStream;
     const row = noise.subarray(i * size, (i + 1) * size);
+    const radius = typeof eps === 'number' ? eps : (eps[i] as number);
     if (norm === 'linf') {
       stream.fillUniform(row);
-      for (let j = 0; j < size; j++) row[j] = (2 * row[j]! - 1) * eps;
+      for (let j = 0; j < size; j++) row[j] = (2 * row[j]! - 1) * radius;
     } else {
       stream.fillNormal(row);
       let sumSquares = 0;
       for (let j = 0; j < size; j++) sumSquares += row[j]! * row[j]!;
-      const radius = eps * Math.pow(stream.float(), 1 / size);
-      const scale = sumSquares > 0 ? radius / Math.sqrt(sumSquares) : 0;
+      const length = radius * Math.pow(stream.float(), 1 / size);
+      const scale = sumSquares > 0 ? length / Math.sqrt(sumSquares) : 0;
       for (let j = 0; j < size; j++) row[j] = row[j]! * scale;
     }
   }

@@ -7,6 +7,8 @@ const FLAGS: Readonly<Record<AttackOptionName, string>> = {
   restarts: '--restarts',
   stepSize: '--step-size',
   randomStart: '--no-random-start',
+  queries: '--queries',
+  targetClasses: '--target-classes',
 };
 
 /** Refuses options the attack does not take (never silently ignored) and unsupported norms. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ascentDirection, objectiveClasses, objectiveGradient, project, randomStart, WorstCase } from './ops.js';
+import type { Classifier } from '../models/contract.js';
+import { objectiveClasses, objectiveGradient, projectedStep, randomStart, WorstCase, type Radius } from './ops.js';
 import { checkEps, checkOptions, checkPositiveInt } from './params.js';
-import { defineAttack, type AttackBudget, type Attack } from './types.js';
+import { defineAttack, type AttackBudget, type Attack, type AttackInput, type AttackOutput, type Norm } from './types.js';
 import { ensure } from '../errors.js';
 
 export interface PgdParams extends AttackBudget {
@@ -44,45 +45,58 @@ export const pgd: Attack<PgdParams> = defineAttack<PgdParams>({
     ensure(start || restarts === 1, 'restarts without a random start would repeat the same run');
     return { eps, norm, steps, stepSize, restarts, randomStart: start };
   },
-  async run(classifier, input, params) {
-    const { images, labels, targets, random } = input;
-    const targeted = targets !== undefined;
-    const classes = objectiveClasses(labels, targets);
-    const tracker = new WorstCase(classes, targeted);
-    let restartsRun = 0;
-    let x: tf.Tensor4D | undefined;
-    try {
-      for (let restart = 0; restart < params.restarts; restart++) {
-        restartsRun++;
-        x = params.randomStart
-          ? randomStart(images, params.eps, params.norm, random.map((stream) => stream.derive('restart', restart)))
-          : tf.clone(images);
-        for (let step = 0; step < params.steps; step++) {
-          const current: tf.Tensor4D = x;
-          const { gradient, logits } = objectiveGradient(classifier, current, classes, targeted);
-          tracker.offer(current, logits);
-          logits.dispose();
-          const next = tf.tidy(() =>
-            project(images, tf.add(current, tf.mul(ascentDirection(gradient, params.norm), params.stepSize)) as tf.Tensor4D, params.eps, params.norm),
-          );
-          gradient.dispose();
-          current.dispose();
-          x = next;
-        }
-        const last: tf.Tensor4D = x;
-        const finalLogits = tf.tidy(() => classifier.logits(last));
-        tracker.offer(last, finalLogits);
-        finalLogits.dispose();
-        last.dispose();
-        x = undefined;
-        if (restart + 1 < params.restarts && (await tracker.allSucceeded())) break;
-      }
-      const { adversarial, perExample } = await tracker.finish(images, params.norm);
-      return { adversarial, perExample, costPerImage: restartsRun * params.steps };
-    } finally {
-      x?.dispose();
-      tracker.dispose();
-      classes.dispose();
-    }
-  },
+  run: (classifier, input, params) => runPgd(classifier, input, params),
 });
+
+/** PGD's settings with the radius and step size either shared or one per example. */
+export interface PgdRun {
+  readonly eps: Radius;
+  readonly norm: Norm;
+  readonly steps: number;
+  readonly stepSize: Radius;
+  readonly restarts: number;
+  readonly randomStart: boolean;
+}
+
+/**
+ * The PGD loop on one batch. Per-example radii let the minimal-ε search bisect every image's
+ * own ε in one batched run.
+ */
+export async function runPgd(classifier: Classifier, input: AttackInput, params: PgdRun): Promise<AttackOutput> {
+  const { images, labels, targets, random } = input;
+  const targeted = targets !== undefined;
+  const classes = objectiveClasses(labels, targets);
+  const tracker = new WorstCase(classes, targeted);
+  let restartsRun = 0;
+  let x: tf.Tensor4D | undefined;
+  try {
+    for (let restart = 0; restart < params.restarts; restart++) {
+      restartsRun++;
+      x = params.randomStart
+        ? randomStart(images, params.eps, params.norm, random.map((stream) => stream.derive('restart', restart)))
+        : tf.clone(images);
+      for (let step = 0; step < params.steps; step++) {
+        const current: tf.Tensor4D = x;
+        const { gradient, logits } = objectiveGradient(classifier, current, classes, targeted);
+        tracker.offer(current, logits);
+        logits.dispose();
+        x = projectedStep(images, current, gradient, params.stepSize, params.eps, params.norm);
+        gradient.dispose();
+        current.dispose();
+      }
+      const last: tf.Tensor4D = x;
+      const finalLogits = tf.tidy(() => classifier.logits(last));
+      tracker.offer(last, finalLogits);
+      finalLogits.dispose();
+      last.dispose();
+      x = undefined;
+      if (restart + 1 < params.restarts && (await tracker.allSucceeded())) break;
+    }
+    const { adversarial, perExample } = await tracker.finish(images, params.norm);
+    return { adversarial, perExample, costPerImage: restartsRun * params.steps };
+  } finally {
+    x?.dispose();
+    tracker.dispose();
+    classes.dispose();
+  }
+}

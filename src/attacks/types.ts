@@ -28,6 +28,10 @@ export interface AttackOptions {
   /** Absolute step size; PGD's default is 2.5·ε/steps. */
   readonly stepSize?: number;
   readonly randomStart?: boolean;
+  /** Black-box query budget per image (Square's default 5,000). */
+  readonly queries?: number;
+  /** Targeted attacks that pick their own targets (APGD-T): how many of the top wrong classes. */
+  readonly targetClasses?: number;
 }
 
 export type AttackOptionName = keyof AttackOptions;
@@ -56,6 +60,8 @@ export interface AttackExampleOutcome {
   readonly norm: number;
   /** Cross-entropy of the adversarial image against its true label (untargeted) or its target (targeted). */
   readonly loss: number;
+  /** Which attack (or ensemble member) broke it, when that is not the attack itself. */
+  readonly brokenBy?: string;
 }
 
 export interface AttackOutput {

@@ -2,10 +2,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { messageOf, UserInputError } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
 import { registerAttackCommand } from './commands/attack.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerGateCommand } from './commands/gate.js';
+import { registerMergeCommand } from './commands/merge.js';
 import { registerBackendsCommand } from './commands/backends.js';
 import { registerCorruptCommand } from './commands/corrupt.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerListCommand } from './commands/list.js';
+import { registerProbeCommand } from './commands/probe.js';
+import { registerSplitCommand } from './commands/split.js';
+import { registerZooCommand } from './commands/zoo.js';
 import { parseBackendOption, parseSeed, type CommandContext } from './options.js';
 import { processIo, type CliIo } from './progress.js';
 import { VERSION } from './version.js';
@@ -23,8 +29,14 @@ const COMMANDS: readonly ((program: Command, host: CommandHost) => void)[] = [
   registerEvalCommand,
   registerCorruptCommand,
   registerAttackCommand,
+  registerProbeCommand,
   registerListCommand,
+  registerSplitCommand,
   registerBackendsCommand,
+  registerAuditCommand,
+  registerGateCommand,
+  registerMergeCommand,
+  registerZooCommand,
 ];
 
 /**

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attacks } from '../../src/attacks/catalogue.js';
+import { apgdCe, apgdDlr, apgdT } from '../../src/attacks/apgd.js';
 import { fgsm } from '../../src/attacks/fgsm.js';
 import { pgd } from '../../src/attacks/pgd.js';
 import type { AnyAttack, AttackInput, AttackOutput, Norm } from '../../src/attacks/types.js';
@@ -59,9 +60,10 @@ describe.each([
   ['linf', 0.08],
   ['l2', 1.0],
 ] as const)('%s attacks at ε = %s', (norm, eps) => {
-  it.each([fgsm, pgd] as AnyAttack[])('$id stays within ε and [0, 1], and reports what it measured', async (attack) => {
+  it.each([fgsm, pgd, apgdCe, apgdT, apgdDlr] as AnyAttack[])('$id stays within ε and [0, 1], and reports what it measured', async (attack) => {
     const before = tf.memory().numTensors;
-    const out = await attack.run(model, input(), attack.resolve(eps, { norm, ...(attack === pgd ? { steps: 5 } : {}) }));
+    const settings = attack === fgsm ? {} : attack === apgdT ? { steps: 4, targetClasses: 2 } : { steps: 5 };
+    const out = await attack.run(model, input(), attack.resolve(eps, { norm, ...settings }));
     const { norms, min, max } = await measure(out, norm);
     expect(min).toBeGreaterThanOrEqual(0);
     expect(max).toBeLessThanOrEqual(1);
@@ -125,6 +127,6 @@ describe('attacks', () => {
     expect(() => pgd.resolve(1.5, {})).toThrow(/above 1/);
     expect(() => pgd.resolve(0.1, { steps: 0 })).toThrow(/steps must be a positive integer/);
     expect(() => pgd.resolve(0.1, { restarts: 3, randomStart: false })).toThrow(/random start/);
-    expect(() => attacks.get('square')).toThrow(/unknown attack 'square' \(known: fgsm, pgd\)/);
+    expect(() => attacks.get('cw')).toThrow(/unknown attack 'cw' \(known: fgsm, pgd, apgd-ce, apgd-t, apgd-dlr, square, ensemble\)/);
   });
 });

@@ -6,7 +6,7 @@ const base = ['--backend', 'wasm', 'attack', '--model', 'fmnist-cnn', '--data', 
 
 describe('ssl-robust attack', () => {
   it('prints one JSON object with clean accuracy, results per ε, parameters and seed', async () => {
-    const run = await cli(['--seed', '9', ...base, '--attack', 'pgd', '--eps', '0,0.02', '--steps', '3', '--limit', '32', '--json']);
+    const run = await cli(['--seed', '9', ...base, '--attack', 'pgd', '--eps', '0,0.02', '--steps', '3', '--limit', '32', '--checks', 'quick', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.seed).toBe(9);
@@ -27,6 +27,29 @@ describe('ssl-robust attack', () => {
     expect(out.params.perEps[1]).toEqual({ eps: 0.02, norm: 'linf', steps: 3, stepSize: (2.5 * 0.02) / 3, restarts: 1, randomStart: true });
     expect(out.dataset.size).toBe(32);
     expect(out.flags).toEqual([]);
+    expect(out.checksRun).toContain('logits-not-probabilities');
+  });
+
+  it('runs the ensemble and reports which member broke each image', async () => {
+    const run = await cli([...base, '--attack', 'ensemble', '--eps', '0.03', '--steps', '4', '--target-classes', '2', '--queries', '50', '--limit', '12', '--checks', 'none', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.params.perEps[0].members.map((m: { attack: string }) => m.attack)).toEqual(['apgd-ce', 'apgd-t', 'square']);
+    expect(out.params.perEps[0].members[0].params).toEqual({ eps: 0.03, norm: 'linf', steps: 4, restarts: 1 });
+    const broken = out.brokenBy['0.03'];
+    expect(Object.values(broken as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(12 - Math.round(out.results[0].robustAccuracy * 12));
+    expect(out.checksRun).toEqual([]);
+  });
+
+  it('searches the minimal ε and reports the median radius and accuracy read off the radii', async () => {
+    const run = await cli([...base, '--attack', 'min-eps', '--eps', '0.01,0.05', '--steps', '3', '--bisections', '4', '--limit', '12', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.params).toMatchObject({ attack: 'min-eps', norm: 'linf', maxEps: 0.05, steps: 3, bisections: 4, restarts: 1 });
+    expect(out.results.map((r: { eps: number }) => r.eps)).toEqual([0.01, 0.05]);
+    expect(out.results[1].robustAccuracy).toBeLessThanOrEqual(out.results[0].robustAccuracy);
+    expect(out.medianRadius).toBeGreaterThan(0);
+    expect(out.medianRadius).toBeLessThanOrEqual(0.05);
   });
 
   it('runs a preset and prints a readable table', async () => {
@@ -38,7 +61,7 @@ describe('ssl-robust attack', () => {
 
   it.each([
     [['--attack', 'pgd'], /no ε given: pass --eps .* or --preset .*there is no default ε/],
-    [['--attack', 'cw', '--eps', '0.1'], /unknown attack 'cw' \(known: fgsm, pgd\)/],
+    [['--attack', 'cw', '--eps', '0.1'], /unknown attack 'cw' \(known: fgsm, pgd, apgd-ce, apgd-t, apgd-dlr, square, ensemble, min-eps\)/],
     [['--attack', 'pgd', '--eps', '-0.1'], /--eps: ε must be ≥ 0, got -0.1/],
     [['--attack', 'pgd', '--eps=-0.1'], /--eps: ε must be ≥ 0, got -0.1/],
     [['--attack', 'pgd', '--eps', 'abc'], /'abc' is not a number/],
@@ -49,6 +72,11 @@ describe('ssl-robust attack', () => {
     [['--attack', 'pgd', '--eps', '2'], /L∞ ε above 1 is meaningless/],
     [['--attack', 'pgd', '--eps', '0.1', '--norm', 'l3'], /argument 'l3' is invalid/],
     [['--eps', '0.1'], /required option '--attack/],
+    [['--attack', 'pgd', '--eps', '0.1', '--bisections', '3'], /pgd does not take --bisections/],
+    [['--attack', 'pgd', '--eps', '0.1', '--queries', '30'], /pgd does not take --queries/],
+    [['--attack', 'min-eps', '--eps', '0.1', '--queries', '30'], /min-eps does not take --queries/],
+    [['--attack', 'apgd-t', '--eps', '0.1', '--target-classes', '0'], /--target-classes.*must be a positive integer/],
+    [['--attack', 'pgd', '--eps', '0.1', '--checks', 'vibes'], /unknown sanity check 'vibes'/],
   ])('bad input %j gets one clear line and exit code 2', async (args, message) => {
     const run = await cli([...base, ...args]);
     expect(run.code).toBe(2);

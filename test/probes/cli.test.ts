@@ -50,6 +50,30 @@ describe('ssl-robust probe', () => {
     expect(out.accuracy).toBeGreaterThan(0.85);
   });
 
+  it('trains on a split file\'s noisy labels and reports the drop against the clean training set', async () => {
+    const folder = tempFolder();
+    const made = await cli(['--seed', '5', 'split', '--data', 'fashion-mnist-subset', '--split', 'test', '--noise', 'symmetric:0.4', '--out', `${folder}/noisy.json`]);
+    expect(made.code, made.stderr).toBe(0);
+    const run = await cli([...base, '--protocol', 'knn', '--k', '50', '--split-file', `${folder}/noisy.json`, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.split.trainCount).toBe(1000);
+    expect(out.noiseRate).toBeGreaterThan(0.3);
+    expect(out.noiseRate).toBeLessThan(0.5);
+    expect(out.reference.description).toMatch(/clean, full training set/);
+    expect(out.degradation.headline.absolute).toBeGreaterThan(0);
+    expect(out.accuracy).toBeLessThan(out.reference.headline);
+  });
+
+  it('refuses a split file made on other data, in one line', async () => {
+    const folder = tempFolder();
+    const made = await cli(['split', '--data', 'fashion-mnist-subset', '--split', 'test', '--imbalance', 'longtail:10', '--out', `${folder}/other.json`]);
+    expect(made.code, made.stderr).toBe(0);
+    const run = await cli(['--backend', 'wasm', 'probe', '--model', 'fmnist-cnn', '--data', 'fashion-mnist', '--protocol', 'knn', '--split-file', `${folder}/other.json`, '--cache-dir', cacheDir], { SSL_ROBUST_FASHION_MNIST: '/nonexistent' });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/other\.json.*(another|different|other) dataset|does not match/);
+  });
+
   it.each([
     [['--protocol', 'svm'], /unknown probe protocol 'svm' \(known: linear, knn, prototype\)/],
     [['--protocol', 'linear', '--k', '5'], /the linear protocol does not take --k/],

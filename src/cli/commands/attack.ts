@@ -3,9 +3,11 @@ import { useBackend } from '../../backend/index.js';
 import { attacks } from '../../attacks/catalogue.js';
 import { evaluateRobustness } from '../../attacks/evaluate.js';
 import { parseEpsList, resolveBudget } from '../../attacks/presets.js';
-import { NORMS, type AttackOptions, type Norm } from '../../attacks/types.js';
+import { evaluateMinimalEps, MIN_EPS_DEFAULT_BISECTIONS, MIN_EPS_ID, resolveMinEps } from '../../attacks/min-eps.js';
+import { sanityChecks, selectChecks, type CheckSelection } from '../../attacks/sanity/catalogue.js';
+import { NORMS, type AnyAttack, type AttackOptions, type ExampleRecord, type Norm } from '../../attacks/types.js';
 import { openDataset, type Split } from '../../data/open.js';
-import { messageOf } from '../../errors.js';
+import { ensure, messageOf } from '../../errors.js';
 import { loadClassifier } from '../../models/load.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandHost } from '../program.js';
@@ -23,6 +25,10 @@ interface AttackCliOptions {
   restarts?: number;
   stepSize?: number;
   randomStart: boolean;
+  queries?: number;
+  targetClasses?: number;
+  bisections?: number;
+  checks: CheckSelection;
   limit?: number;
   batchSize: number;
   json?: boolean;
@@ -36,10 +42,47 @@ function epsListOption(value: string): number[] {
   }
 }
 
+function checksOption(value: string): CheckSelection {
+  const selection: CheckSelection = value === 'all' || value === 'quick' || value === 'none' ? value : value.split(',').map((id) => id.trim());
+  try {
+    selectChecks(selection);
+  } catch (error) {
+    throw new InvalidArgumentError(messageOf(error));
+  }
+  return selection;
+}
+
 function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0.');
   return n;
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(2)}%`;
+
+/** How many images each attack (or ensemble member) broke, per ε. */
+function countBrokenBy(records: readonly ExampleRecord[]): Record<string, Record<string, number>> {
+  const counts: Record<string, Record<string, number>> = {};
+  for (const r of records) {
+    if (!r.brokenBy) continue;
+    const perEps = (counts[String(r.eps)] ??= {});
+    perEps[r.brokenBy] = (perEps[r.brokenBy] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** The minimal-ε search takes PGD's steps and restarts and searches up to the largest ε given. */
+function resolveMinEpsCli(budget: { eps: number[]; norm: Norm }, options: AttackOptions, bisections: number | undefined) {
+  const { steps, restarts, ...rest } = options;
+  const unsupported = Object.entries(rest).filter(([key, value]) => value !== undefined && key !== 'norm').map(([key]) => key);
+  ensure(unsupported.length === 0, `min-eps does not take ${unsupported.map((key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+  return resolveMinEps({
+    norm: budget.norm,
+    maxEps: Math.max(...budget.eps),
+    ...(steps !== undefined ? { steps } : {}),
+    ...(restarts !== undefined ? { restarts } : {}),
+    ...(bisections !== undefined ? { bisections } : {}),
+  });
 }
 
 export function registerAttackCommand(program: Command, host: CommandHost): void {
@@ -49,14 +92,18 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
     .requiredOption('--model <path|name>', 'model.json (or its folder), or a bundled model name')
     .option('--data <path|name>', 'fashion-mnist, fashion-mnist-subset, an IDX folder or a .npy file', 'fashion-mnist')
     .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('test'))
-    .requiredOption('--attack <id>', `the attack: ${attacks.ids().join(', ')}`)
+    .requiredOption('--attack <id>', `the attack: ${[...attacks.ids(), MIN_EPS_ID].join(', ')}`)
     .addOption(new Option('--norm <norm>', 'threat model (default linf, or the preset\'s)').choices([...NORMS]))
     .option('--eps <list>', 'comma-separated ε values, e.g. 0.05,0.1 or 8/255 (no default: give --eps or --preset)', epsListOption)
     .option('--preset <name>', 'a named ε preset, e.g. fmnist-linf-0.1, cifar-linf-8/255')
-    .option('--steps <n>', 'iterations (pgd; default 10)', parsePositiveInt)
-    .option('--restarts <n>', 'random restarts, worst case per image kept (pgd; default 1)', parsePositiveInt)
+    .option('--steps <n>', 'iterations (pgd 10, apgd 100, min-eps 20 per probe)', parsePositiveInt)
+    .option('--restarts <n>', 'random restarts, worst case per image kept (default 1)', parsePositiveInt)
     .option('--step-size <x>', 'step size per iteration (pgd; default 2.5·ε/steps)', nonNegativeNumber)
     .option('--no-random-start', 'pgd: start at the clean image instead of a random point of the ε-ball')
+    .option('--queries <n>', 'square: queries per image (default 5000)', parsePositiveInt)
+    .option('--target-classes <n>', 'apgd-t: how many top wrong classes to target (default 9)', parsePositiveInt)
+    .option('--bisections <n>', `min-eps: halvings of each image's ε interval (default ${MIN_EPS_DEFAULT_BISECTIONS})`, parsePositiveInt)
+    .option('--checks <which>', `sanity checks: all, quick (no re-attacks), none, or ids (${sanityChecks.ids().join(', ')})`, checksOption, 'all')
     .option('--limit <n>', 'attack only the first n images, in file order', parsePositiveInt)
     .option('--batch-size <n>', 'images per batch', parsePositiveInt, 128)
     .option('--json', 'print one JSON object')
@@ -64,20 +111,26 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
       const { io, globals } = host.contextFor(command);
       const note = (text: string) => !globals.quiet && io.stderr(`${text}\n`);
       // Everything the user typed is checked before any model or data is loaded.
-      const attack = attacks.get(options.attack);
       const budget = resolveBudget({
         ...(options.eps ? { eps: options.eps } : {}),
         ...(options.preset ? { preset: options.preset } : {}),
         ...(options.norm ? { norm: options.norm } : {}),
       });
+      const minEps = options.attack === MIN_EPS_ID;
+      ensure(minEps || attacks.has(options.attack), `unknown attack '${options.attack}' (known: ${[...attacks.ids(), MIN_EPS_ID].join(', ')})`);
+      const attack = minEps ? undefined : attacks.get(options.attack);
       const attackOptions: AttackOptions = {
         ...(options.norm || budget.preset ? { norm: budget.norm } : {}),
         ...(options.steps !== undefined ? { steps: options.steps } : {}),
         ...(options.restarts !== undefined ? { restarts: options.restarts } : {}),
         ...(options.stepSize !== undefined ? { stepSize: options.stepSize } : {}),
         ...(options.randomStart === false ? { randomStart: false } : {}),
+        ...(options.queries !== undefined ? { queries: options.queries } : {}),
+        ...(options.targetClasses !== undefined ? { targetClasses: options.targetClasses } : {}),
       };
-      for (const eps of budget.eps) attack.resolve(eps, attackOptions);
+      ensure(minEps || options.bisections === undefined, `${options.attack} does not take --bisections (only min-eps does)`);
+      const minEpsParams = minEps ? resolveMinEpsCli(budget, attackOptions, options.bisections) : undefined;
+      for (const eps of budget.eps) attack?.resolve(eps, attackOptions);
 
       const backend = await useBackend(globals.backend);
       const model = await loadClassifier(options.model);
@@ -87,29 +140,74 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
         for (const warning of model.info.warnings) io.stderr(`warning: ${warning}\n`);
         const dataset = options.limit ? opened.dataset.take(options.limit) : opened.dataset;
         const bar = progressBar(io, options.attack, globals.quiet);
+        const header = {
+          model: { name: model.name, file: model.info.file, sha256: model.info.sha256 },
+          dataset: { ...dataset.info, size: dataset.size, note: opened.note ?? null },
+          backend: { name: backend.name, adapter: backend.adapter ?? null },
+          attack: options.attack,
+          preset: budget.preset,
+          seed: globals.seed,
+        };
+        const lines = [
+          `model     ${model.info.file}`,
+          `data      ${dataset.info.name} (${dataset.info.split}, ${dataset.size} images)`,
+          `backend   ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}`,
+        ];
+        if (minEpsParams) {
+          const result = await evaluateMinimalEps(model, dataset, {
+            ...minEpsParams, eps: budget.eps, seed: globals.seed, batchSize: options.batchSize, onProgress: bar.update,
+          });
+          bar.finish();
+          if (options.json) {
+            io.stdout(`${JSON.stringify({
+              ...header,
+              cleanAccuracy: result.cleanAccuracy,
+              results: result.results,
+              medianRadius: result.medianRadius,
+              params: { attack: MIN_EPS_ID, preset: budget.preset, ...result.params },
+              flags: [],
+              checksRun: [],
+              attackCost: result.attackCost,
+              seconds: result.seconds,
+              warnings: model.info.warnings,
+            }, null, 2)}\n`);
+            return;
+          }
+          const p = result.params;
+          lines.push(
+            `attack    min-eps: bisection with PGD-${p.steps} up to ${p.norm} ε = ${p.maxEps}, ${p.bisections} halvings, seed ${result.seed}`,
+            `clean     ${percent(result.cleanAccuracy)} (${result.cleanCorrect}/${result.total})`,
+            `median robustness radius  ${result.medianRadius === null ? `> ${p.maxEps} (more than half unbroken)` : result.medianRadius.toFixed(4)}`,
+            '',
+            '       ε   robust acc',
+            ...result.results.map((r) => `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}`),
+            '',
+            `${result.seconds.toFixed(1)} s, ${result.attackCost} gradient steps`,
+          );
+          io.stdout(`${lines.join('\n')}\n`);
+          return;
+        }
+        const chosen = attack as AnyAttack;
         const result = await evaluateRobustness(model, dataset, {
-          attack,
+          attack: chosen,
           eps: budget.eps,
           options: attackOptions,
           seed: globals.seed,
           batchSize: options.batchSize,
+          checks: options.checks,
           onProgress: bar.update,
         });
         bar.finish();
 
         if (options.json) {
           io.stdout(`${JSON.stringify({
-            model: { name: model.name, file: model.info.file, sha256: model.info.sha256 },
-            dataset: { ...dataset.info, size: dataset.size, note: opened.note ?? null },
-            backend: { name: backend.name, adapter: backend.adapter ?? null },
-            attack: attack.id,
-            preset: budget.preset,
-            seed: result.seed,
+            ...header,
             cleanAccuracy: result.cleanAccuracy,
             results: result.results,
-            params: { attack: attack.id, norm: budget.norm, preset: budget.preset, perEps: result.params },
+            params: { attack: chosen.id, norm: budget.norm, preset: budget.preset, perEps: result.params },
             flags: result.flags,
             checksRun: result.checksRun,
+            brokenBy: countBrokenBy(result.perExample),
             attackCost: result.attackCost,
             seconds: result.seconds,
             warnings: model.info.warnings,
@@ -117,17 +215,22 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           return;
         }
         const first = result.params[0] as unknown as Record<string, unknown>;
-        const shown = Object.entries(first).filter(([key]) => key !== 'eps' && key !== 'stepSize').map(([k, v]) => `${k}=${v}`);
-        io.stdout(`model     ${model.info.file}\n`);
-        io.stdout(`data      ${dataset.info.name} (${dataset.info.split}, ${dataset.size} images)\n`);
-        io.stdout(`backend   ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ''}\n`);
-        io.stdout(`attack    ${attack.id} ${shown.join(' ')}${budget.preset ? ` (preset ${budget.preset})` : ''}, seed ${result.seed}\n`);
-        io.stdout(`clean     ${(100 * result.cleanAccuracy).toFixed(2)}% (${result.cleanCorrect}/${result.total})\n\n`);
-        io.stdout('       ε   robust acc   mean norm    max norm\n');
-        for (const r of result.results) {
-          io.stdout(`${r.eps.toFixed(4).padStart(8)}  ${`${(100 * r.robustAccuracy).toFixed(2)}%`.padStart(11)}  ${r.meanNorm.toFixed(4).padStart(10)}  ${r.maxNorm.toFixed(4).padStart(10)}\n`);
-        }
-        io.stdout(`\n${result.seconds.toFixed(1)} s, ${result.attackCost} gradient steps\n`);
+        const shown = Object.entries(first)
+          .filter(([key]) => key !== 'eps' && key !== 'stepSize')
+          .map(([k, v]) => (k === 'members' ? `members=${(v as { attack: string }[]).map((m) => m.attack).join('→')}` : `${k}=${v}`));
+        lines.push(
+          `attack    ${chosen.id} ${shown.join(' ')}${budget.preset ? ` (preset ${budget.preset})` : ''}, seed ${result.seed}`,
+          `clean     ${percent(result.cleanAccuracy)} (${result.cleanCorrect}/${result.total})`,
+          '',
+          '       ε   robust acc   mean norm    max norm',
+          ...result.results.map((r) =>
+            `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}  ${r.meanNorm.toFixed(4).padStart(10)}  ${r.maxNorm.toFixed(4).padStart(10)}`),
+          '',
+          `${result.seconds.toFixed(1)} s, ${result.attackCost} ${chosen.kind === 'black-box' ? 'queries' : 'gradient steps'}`,
+          `checks    ${result.checksRun.length ? result.checksRun.join(', ') : 'none'}`,
+          ...result.flags.map((f) => `${f.severity.padEnd(8)}  ${f.check}: ${f.message}`),
+        );
+        io.stdout(`${lines.join('\n')}\n`);
       } finally {
         model.dispose();
       }

@@ -9,7 +9,8 @@ import { defaultEmbeddingCacheFolder } from '../../models/probes/cache.js';
 import { probeProtocols } from '../../models/probes/catalogue.js';
 import { datasetEmbeddings, type DatasetEmbeddings } from '../../models/probes/embeddings.js';
 import { evaluateProbe, type ProbeEvaluation } from '../../models/probes/evaluate.js';
-import { partitionSplit, wholeSplit, type ProbeSplit } from '../../models/probes/split.js';
+import { readSplitFile } from '../../labels/split-file.js';
+import { partitionSplit, restrictToSplitFile, wholeSplit, type ProbeSplit } from '../../models/probes/split.js';
 import type { ProbeSettingName, ProbeSettings } from '../../models/probes/types.js';
 import { parsePositiveInt } from '../options.js';
 import type { CommandHost } from '../program.js';
@@ -21,6 +22,7 @@ interface ProbeCliOptions {
   protocol: string;
   embeddingNode?: string;
   trainFraction: number;
+  splitFile?: string;
   weightDecay?: number[];
   heldOut?: number;
   k?: number;
@@ -176,6 +178,7 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
     .option('--image-size <n>', 'image folders: resize and centre-crop to n×n (default: the model\'s input size)', parsePositiveInt)
     .addOption(new Option('--channels <c>', 'image folders: 1 (gray) or 3 (RGB) (default: the model\'s)').choices(['1', '3']))
     .option('--labels <file>', '.npy images: the labels file, when not found by name')
+    .option('--split-file <file>', 'train on a split file\'s examples and labels (ssl-robust split: label noise, imbalance); the clean full training set is the reference')
     .option('--json', 'print one JSON object')
     .action(async (options: ProbeCliOptions, command: Command) => {
       const { io, globals, random } = host.contextFor(command);
@@ -229,10 +232,14 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
         const testEmbeddings = await embed(data.test, data.test.info.split);
         const trainEmbeddings = data.partitioned ? testEmbeddings : await embed(data.train, data.train.info.split);
 
-        const split: ProbeSplit = data.partitioned
+        const baseSplit: ProbeSplit = data.partitioned
           ? partitionSplit(data.test.labels, data.test.numClasses, options.trainFraction, random.derive('probe', 'partition'))
           : wholeSplit(data.train.labels, data.test.size, `the ${data.train.info.split} split for training, the ${data.test.info.split} split for testing`);
-        if (data.partitioned) note(`probing on a ${split.description} (${data.test.size} images, seed ${globals.seed})`);
+        if (data.partitioned) note(`probing on a ${baseSplit.description} (${data.test.size} images, seed ${globals.seed})`);
+        // A split file narrows training to its examples and labels; the reference is the base split's clean, balanced training set.
+        const splitFile = options.splitFile ? await readSplitFile(options.splitFile, data.train) : undefined;
+        ensure(!splitFile?.episodes, `${options.splitFile}: a few-shot split file; probe draws its own episodes (--ways, --shots, --episodes)`);
+        const split = splitFile ? restrictToSplitFile(baseSplit, splitFile, `split file ${options.splitFile}`) : baseSplit;
 
         const result = await evaluateProbe(
           protocol,
@@ -245,6 +252,7 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
           split,
           settings,
           random.derive('probe', protocol.id),
+          splitFile ? { ...baseSplit, description: `clean, full training set (${baseSplit.description})` } : undefined,
         );
 
         if (options.json) {

@@ -1,7 +1,5 @@
-import type { RandomStream } from '../../random/stream.js';
-import { checkNoiseInput, checkRate, flipMatrix, matrixNoise } from '../matrix.js';
-import { defineLabelNoise, NOISE_SAMPLINGS, type NoiseInput, type NoiseParams } from '../types.js';
-import { checkSampling, rateArg } from './args.js';
+import { flipMatrix } from '../matrix.js';
+import { defineRateMatrixNoise } from './rate-matrix.js';
 
 /** T_ii = 1 − ε and T_i,(i+1) mod K = ε (Han et al. 2018, Co-teaching's `noisify_pairflip`). */
 export function pairFlipMatrix(numClasses: number, rate: number): number[][] {
@@ -15,21 +13,9 @@ export function majorityWarning(id: string, rate: number): string[] {
     : [];
 }
 
-const usage = 'pair-flip:<rate>';
-
-export const pairFlipNoise = defineLabelNoise<NoiseParams>({
+export const pairFlipNoise = defineRateMatrixNoise({
   id: 'pair-flip',
   summary: 'each label moves to the next class (i → i+1 mod K) with probability ε (Han et al. 2018; "pair-45%" is ε = 0.45)',
-  usage,
-  needsFeatures: false,
-  samplings: NOISE_SAMPLINGS,
-  parse: (args) => ({ rate: rateArg(args, usage) }),
-  apply(input: NoiseInput, params: NoiseParams, random: RandomStream) {
-    checkRate(params.rate);
-    checkNoiseInput(input);
-    const sampling = params.sampling ?? 'per-example';
-    checkSampling('pair-flip', sampling, NOISE_SAMPLINGS);
-    const matrix = pairFlipMatrix(input.numClasses, params.rate);
-    return matrixNoise('pair-flip', input, matrix, sampling, random, majorityWarning('pair-flip', params.rate));
-  },
+  matrix: pairFlipMatrix,
+  warnings: (rate) => majorityWarning('pair-flip', rate),
 });

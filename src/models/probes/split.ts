@@ -61,3 +61,20 @@ export function partitionSplit(labels: Int32Array, numClasses: number, trainFrac
     description: `seeded stratified ${percent}/${100 - percent} train/test partition of one set`,
   };
 }
+
+/**
+ * A probe split narrowed to a split file's examples and labels (noisy or imbalanced training
+ * data): training keeps only the base split's train examples the file lists, with the file's
+ * labels; the test side is unchanged, so the result compares directly with the base split.
+ */
+export function restrictToSplitFile(base: ProbeSplit, file: { indices: readonly number[]; labels: readonly number[] }, description: string): ProbeSplit {
+  const labelOf = new Map(file.indices.map((index, i) => [index, file.labels[i] as number]));
+  const trainIndices = base.trainIndices.filter((index) => labelOf.has(index));
+  ensure(trainIndices.length > 0, `the split file keeps none of the probe's training examples (${base.description})`);
+  return {
+    trainIndices,
+    trainLabels: Int32Array.from(trainIndices, (index) => labelOf.get(index) as number),
+    testIndices: base.testIndices,
+    description: `${base.description}; training on ${description}`,
+  };
+}

@@ -85,7 +85,7 @@ export async function makePreviews(
         const output = await attack.run(classifier, {
           images,
           labels: dataset.labels.slice(0, count),
-          random: positions.map((p) => exampleStream(root, attack.id, params.eps, p)),
+          random: positions.map((p) => exampleStream(root, params.eps, p)),
         }, params);
         const pixels = (await output.adversarial.data()) as Float32Array;
         output.adversarial.dispose();
