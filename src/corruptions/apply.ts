@@ -86,14 +86,22 @@ export async function corruptBatch(
   const params = corruption.table[profile][level - 1];
   const root = RandomStream.fromSeed(options.seed);
   const size = height * width * channels;
-  const out = new Float32Array(batch.images.length);
+  // Allocated on the second image: a single image's result is returned as it is (a new array).
+  let out: Float32Array | undefined;
   const sampled: (SampledParameters | undefined)[] = [];
   for (let i = 0; i < n; i++) {
     const image = { data: batch.images.subarray(i * size, (i + 1) * size), height, width, channels };
     const result = await corruption.apply(image, params, root.derive('corruption', corruption.id, level, indices[i]!));
     if (result.data.length !== size) throw new Error(`${corruption.id} returned ${result.data.length} values for an image of ${size}`);
-    out.set(result.data, i * size);
     sampled.push(result.sampled);
+    if (n === 1 && ownsWholeBuffer(result.data, batch.images)) return { images: result.data, shape: batch.shape, profile, sampled };
+    out ??= new Float32Array(batch.images.length);
+    out.set(result.data, i * size);
   }
-  return { images: out, shape: batch.shape, profile, sampled };
+  return { images: out!, shape: batch.shape, profile, sampled };
+}
+
+/** Whether `data` is an array of its own: no view into the input or into a larger buffer. */
+function ownsWholeBuffer(data: Float32Array, input: Float32Array): boolean {
+  return data.buffer !== input.buffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
 }

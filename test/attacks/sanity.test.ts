@@ -102,3 +102,14 @@ describe('result checks', () => {
     expect(found).toMatchObject([{ check: 'norm-within-budget', severity: 'error' }]);
   });
 });
+
+describe('the convergence check', () => {
+  it('flags an attack that more steps of the same size would make much stronger', async () => {
+    const result = await evaluateRobustness(model, data, {
+      attack: 'pgd', eps: [0.05], options: { steps: 2, stepSize: 0.002 }, seed: 3, checks: ['more-effort-no-better'],
+    });
+    expect(result.checksRun).toEqual(['more-effort-no-better']);
+    expect(result.flags).toHaveLength(1);
+    expect(result.flags[0]!.message).toMatch(/doubling steps to 4 broke \d+ more of 16 probe images: the attack has not converged/);
+  });
+});

@@ -9,13 +9,13 @@
  * (mode 'mirror', OpenCV's reflect-101) with the original's disk() kernel, and the original's
  * zoom_blur / clipped_zoom (scipy.ndimage.zoom, order 1); rounded to 7 significant digits.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { corruptBatch, type ImageBatchData } from '../../src/corruptions/apply.js';
 import { aliasKernel, defocusBlur, defocusKernel } from '../../src/corruptions/blur/defocus-blur.js';
 import { gaussianBlur } from '../../src/corruptions/blur/gaussian-blur.js';
 import { glassBlur } from '../../src/corruptions/blur/glass-blur.js';
 import { blurCorruptions } from '../../src/corruptions/blur/index.js';
-import { blurEngine, createBlurEngine, useBlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { blurEngine, createBlurEngine } from '../../src/corruptions/blur/kernels.js';
 import { BlurJob, clippedZoomAxis, diskColumns } from '../../src/corruptions/blur/operations.js';
 import { roundHalfEven } from '../../src/corruptions/shared/pixels.js';
 import { zoomBlur } from '../../src/corruptions/blur/zoom-blur.js';
@@ -74,26 +74,37 @@ function naiveCorrelate(image: Image, taps: { dx: number; dy: number; w: number 
   return out;
 }
 
-afterEach(() => useBlurEngine(undefined));
-
 describe('blur engine', () => {
   it('runs the wasm SIMD kernels under Node (the JavaScript kernels are the fallback)', () => {
     expect(() => createBlurEngine('wasm-simd')).not.toThrow();
     expect(blurEngine().kind).toBe('wasm-simd');
   });
 
+  it('is one engine for the whole process, that nothing can replace, and the one the catalogue runs on', async () => {
+    const engine = blurEngine();
+    expect(blurEngine()).toBe(engine);
+    expect(Object.isFrozen(engine)).toBe(true);
+    const image = noise(9, 8, 3, 5);
+    for (const c of blurCorruptions) {
+      const params = c.table.cifar32[2];
+      const viaCatalogue = await corruptions.get(c.id).apply(image, params, RandomStream.fromSeed(7));
+      const explicit = c.applyOn(engine, image, params, RandomStream.fromSeed(7));
+      expect(sameBits(viaCatalogue.data, explicit.data), c.id).toBe(true);
+    }
+  });
+
   it('gives the same bits with the wasm and the JavaScript kernels, for every blur, profile and severity', async () => {
     const wasm = createBlurEngine('wasm-simd');
     const js = createBlurEngine('js');
+    expect([wasm.kind, js.kind]).toEqual(['wasm-simd', 'js']);
     const images = [noise(7, 9, 3, 1), noise(11, 6, 1, 2), noise(5, 6, 5, 3), noise(1, 4, 2, 4)];
     for (const c of blurCorruptions) {
       for (const profile of PROFILE_NAMES) {
         for (const severity of SEVERITIES) {
           for (const image of images) {
-            useBlurEngine(wasm);
-            const a = await run(c, image, c.table[profile][severity - 1], severity);
-            useBlurEngine(js);
-            const b = await run(c, image, c.table[profile][severity - 1], severity);
+            const params = c.table[profile][severity - 1];
+            const a = c.applyOn(wasm, image, params, RandomStream.fromSeed(severity));
+            const b = c.applyOn(js, image, params, RandomStream.fromSeed(severity));
             expect(sameBits(a.data, b.data), `${c.id} ${profile} s${severity} ${image.height}×${image.width}×${image.channels}`).toBe(true);
           }
         }
@@ -362,7 +373,7 @@ describe('glass_blur', () => {
   function onePosition(delta: number, channels: number, swapProbability: number, seed: number) {
     const side = 2 * delta + 1;
     const data = Float32Array.from({ length: side * side * channels }, (_, i) => i + 1);
-    const job = new BlurJob({ data, height: side, width: side, channels });
+    const job = new BlurJob({ data, height: side, width: side, channels }, blurEngine());
     const out = job.read(job.shuffle('input', delta, 1, swapProbability, channels > 1, RandomStream.fromSeed(seed)));
     const visited = (delta + 1) * side + delta + 1;
     const value = (p: number) => out[p * channels]!;

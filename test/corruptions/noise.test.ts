@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { corruptBatch } from '../../src/corruptions/apply.js';
 import { corruptions } from '../../src/corruptions/catalogue.js';
 import { PROFILE_NAMES, SEVERITIES } from '../../src/corruptions/types.js';
-import { poisson } from '../../src/corruptions/shared/poisson.js';
+import { fillPoisson } from '../../src/corruptions/shared/poisson.js';
 import { RandomStream } from '../../src/random/stream.js';
 
 /** A flat gray image of `side`² pixels × 3 channels: every value starts at `level`. */
@@ -66,12 +66,47 @@ describe('noise calibration against the severity tables', () => {
   });
 
   it('draws Poisson counts with the right mean and variance on both sides of the algorithm switch', () => {
-    for (const mean of [0.3, 4, 9.9, 10, 37, 250]) {
-      const stream = RandomStream.fromSeed(Math.round(mean * 10));
-      const draws = Float32Array.from({ length: 20000 }, () => poisson(mean, stream));
+    for (const mean of [0.3, 4, 9.9, 10, 37, 60, 250]) {
+      const draws = fillPoisson(new Float64Array(20000).fill(mean), 1, new Float32Array(20000), RandomStream.fromSeed(Math.round(mean * 10)));
       const m = moments(draws);
       expect(Math.abs(m.mean - mean)).toBeLessThan(5 * Math.sqrt(mean / draws.length));
+      // The sample variance's standard error is about mean·√(2/n) (1%) for these means.
       expect(Math.abs(m.sd ** 2 / mean - 1)).toBeLessThan(0.06);
+      expect(draws.every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
     }
+  });
+
+  it('draws counts whose frequencies fit the Poisson probabilities (χ² test), for inversion and PTRS', () => {
+    const n = 50000;
+    for (const mean of [0.7, 6, 12, 45]) {
+      const draws = fillPoisson(new Float32Array(n).fill(mean / 3), 3, new Float64Array(n), RandomStream.fromSeed(Math.round(1000 + 10 * mean)));
+      // Cells of expected count ≥ 20 around the mean, tails pooled into the end cells.
+      const pmf: number[] = [];
+      for (let k = 0, p = Math.exp(-mean); k < mean + 12 * Math.sqrt(mean) + 10; k++, p *= mean / k) pmf.push(p);
+      const first = pmf.findIndex((p) => p * n >= 20);
+      const last = pmf.length - 1 - [...pmf].reverse().findIndex((p) => p * n >= 20);
+      const observed = new Array<number>(last - first + 1).fill(0);
+      for (const k of draws) observed[Math.min(Math.max(k, first), last) - first]!++;
+      let chi2 = 0;
+      for (let c = 0; c < observed.length; c++) {
+        const k = first + c;
+        const below = k === first ? pmf.slice(0, first + 1).reduce((a, b) => a + b, 0) : pmf[k]!;
+        const expected = n * (k === last ? 1 - pmf.slice(0, last).reduce((a, b) => a + b, 0) : below);
+        chi2 += (observed[c]! - expected) ** 2 / expected;
+      }
+      // χ² with d = cells − 1 degrees of freedom: mean d, sd √(2d); 5 sd above is p < 1e-5.
+      const dof = observed.length - 1;
+      expect(chi2, `mean ${mean}: χ² ${chi2.toFixed(1)} on ${dof} dof`).toBeLessThan(dof + 5 * Math.sqrt(2 * dof));
+    }
+  });
+
+  it('gives 0 for a mean of 0 without drawing, and the same counts for the same seed', () => {
+    const values = Float32Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? 0 : (i % 97) / 96));
+    const a = fillPoisson(values, 60, new Float32Array(values.length), RandomStream.fromSeed(5));
+    const b = fillPoisson(values, 60, new Float32Array(values.length), RandomStream.fromSeed(5));
+    expect(a).toEqual(b);
+    expect(values.every((v, i) => v > 0 || a[i] === 0)).toBe(true);
+    const c = fillPoisson(values, 60, new Float32Array(values.length), RandomStream.fromSeed(6));
+    expect(c).not.toEqual(a);
   });
 });

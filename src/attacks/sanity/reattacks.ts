@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { AnyAttack, AttackBudget, AttackOptions } from '../types.js';
+import type { AnyAttack, AttackBudget, AttackOptionName, AttackOptions } from '../types.js';
 import { defineCheck, flag, type SanityContext } from './types.js';
 
 /** AutoAttack flags Square when it lowers robust accuracy by more than this fraction (0.2 points). */
@@ -52,10 +52,15 @@ async function attackSample(context: SanityContext, attack: AnyAttack, params: A
 
 const count = (flags: readonly boolean[]) => flags.filter(Boolean).length;
 
-/** The user's attack parameters at ε as options again, so a check can change one knob. */
-function optionsOf(params: AttackBudget): AttackOptions {
-  const { norm, steps, restarts } = params as AttackBudget & { steps?: number; restarts?: number };
-  return { norm, ...(steps !== undefined ? { steps } : {}), ...(restarts !== undefined ? { restarts } : {}) };
+const OPTION_NAMES: readonly AttackOptionName[] = ['norm', 'steps', 'restarts', 'stepSize', 'randomStart', 'queries', 'targetClasses'];
+
+/**
+ * The resolved parameters at ε as options again, so a check can change one knob and keep the
+ * rest, step size included: doubling the steps then means more iterations of the same step.
+ */
+function optionsOf(attack: AnyAttack, params: AttackBudget): AttackOptions {
+  const values = params as unknown as Record<string, unknown>;
+  return Object.fromEntries(OPTION_NAMES.filter((name) => attack.accepts.includes(name) && values[name] !== undefined).map((name) => [name, values[name]]));
 }
 
 export const iterativeBeatsOneStep = defineCheck({
@@ -88,17 +93,25 @@ export const moreEffortNoBetter = defineCheck({
     const eps = probeEps(context);
     if (!knob || eps === null) return null;
     const params = context.params.find((p) => p.eps === eps) as AttackBudget;
-    const base = optionsOf(params);
-    const current = (params as unknown as Record<string, number | undefined>)[knob] ?? 1;
+    const base = optionsOf(attack, params);
+    const current = (params as unknown as Record<string, number | undefined>)[knob];
+    // Composite attacks (the ensemble) keep their steps in their members: no single knob to turn.
+    if (current === undefined) return null;
     const stronger = attack.resolve(eps, { ...base, [knob]: current * 2 });
     const before = robustInSample(context, eps);
-    const after = await attackSample(context, attack, stronger, before);
-    const stillRobust = count(after);
-    const raised = before.filter(Boolean).length;
+    const correct = cleanCorrectInSample(context);
+    // The stronger run attacks every clean-correct probe image, so it can also come out weaker.
+    const after = await attackSample(context, attack, stronger, correct);
+    const baseCount = count(before);
+    const strongerCount = count(after);
     const slack = Math.max(1, Math.ceil(0.05 * before.length));
-    if (raised - stillRobust > slack) {
+    if (strongerCount > baseCount + 1) {
       return [flag('more-effort-no-better', 'warning',
-        `at ε = ${eps}, doubling ${knob} to ${current * 2} broke ${raised - stillRobust} more of ${before.length} probe images: the attack has not converged; raise --${knob}`)];
+        `at ε = ${eps}, doubling ${knob} to ${current * 2} left ${strongerCount} probe images robust against ${baseCount} before: more effort should never help the model; the attack is unstable or gradients are masked`)];
+    }
+    if (baseCount - strongerCount > slack) {
+      return [flag('more-effort-no-better', 'warning',
+        `at ε = ${eps}, doubling ${knob} to ${current * 2} broke ${baseCount - strongerCount} more of ${before.length} probe images: the attack has not converged; raise --${knob}`)];
     }
     return [];
   },

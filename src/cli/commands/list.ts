@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { attacks } from '../../attacks/catalogue.js';
+import { MIN_EPS_ID } from '../../attacks/min-eps.js';
 import { EPS_PRESETS } from '../../attacks/presets.js';
+import { REATTACK_CHECKS, sanityChecks } from '../../attacks/sanity/catalogue.js';
 import { corruptions } from '../../corruptions/catalogue.js';
 import { PROFILE_NAMES } from '../../corruptions/types.js';
 import type { CommandHost } from '../program.js';
@@ -12,6 +14,11 @@ function formatParams(params: unknown): string {
   if (params && typeof params === 'object') return `{${Object.entries(params).map(([k, v]) => `${k}:${formatParams(v)}`).join(' ')}}`;
   return String(params);
 }
+
+const MIN_EPS_SEARCH = {
+  id: MIN_EPS_ID,
+  summary: 'the smallest ε breaking each image, by bisection with PGD up to the largest --eps; gives the median robustness radius',
+} as const;
 
 /** The `attack` command's flag for an attack option (random start is on unless turned off). */
 function flagFor(option: string): string {
@@ -46,14 +53,18 @@ export function registerListCommand(program: Command, host: CommandHost): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { io } = host.contextFor(command);
       const entries = attacks.list().map(({ id, summary, kind, norms, accepts, targeted }) => ({ id, summary, kind, norms, accepts, targeted }));
+      const checks = sanityChecks.list().map(({ id, summary }) => ({ id, summary, reattacks: REATTACK_CHECKS.includes(id) }));
       if (options.json) {
-        io.stdout(`${JSON.stringify({ attacks: entries, presets: EPS_PRESETS }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ attacks: entries, search: MIN_EPS_SEARCH, presets: EPS_PRESETS, checks }, null, 2)}\n`);
         return;
       }
       for (const a of entries) {
         io.stdout(`${a.id}  [${a.kind}; ${a.norms.join(', ')}${a.targeted ? '; targeted too' : ''}]  ${a.summary}\n`);
         if (a.accepts.length) io.stdout(`    options: ${a.accepts.map(flagFor).join(' ')}\n`);
       }
+      io.stdout(`${MIN_EPS_SEARCH.id}  [search; linf, l2]  ${MIN_EPS_SEARCH.summary}\n    options: --steps --restarts --bisections\n`);
+      io.stdout('\nsanity checks (--checks; "quick" skips those marked *):\n');
+      for (const c of checks) io.stdout(`  ${(c.id + (c.reattacks ? ' *' : '')).padEnd(28)} ${c.summary}\n`);
       io.stdout('\nε presets (--preset):\n');
       for (const p of EPS_PRESETS) io.stdout(`  ${p.id.padEnd(20)} ${p.norm} ε = ${p.eps.map((e) => Number(e.toPrecision(4))).join(', ')}  ${p.summary}\n`);
     });

@@ -1,5 +1,5 @@
-import { defineCorruption } from '../types.js';
 import { BlurJob, diskColumns } from './operations.js';
+import { defineBlurCorruption } from './define.js';
 
 /** (disk radius in pixels, σ of the Gaussian that anti-aliases the disk's edge). */
 export type DefocusParams = readonly [radius: number, aliasSigma: number];
@@ -70,7 +70,7 @@ export function defocusKernel(radius: number, aliasSigma: number): { readonly si
  * An anti-aliasing Gaussian whose side taps are below 1e-12 (σ = 0.1 in a 3×3 window: 2e-22) is
  * skipped: it changes no value by more than 1e-12.
  */
-export const defocusBlur = defineCorruption<DefocusParams>({
+export const defocusBlur = defineBlurCorruption<DefocusParams>({
   id: 'defocus_blur',
   group: 'blur',
   summary: 'convolution with an anti-aliased disk; parameters: (disk radius px, anti-alias σ)',
@@ -104,8 +104,8 @@ export const defocusBlur = defineCorruption<DefocusParams>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: (image, [radius, aliasSigma]) => {
-    const job = new BlurJob(image);
+  applyOn: (engine, image, [radius, aliasSigma]) => {
+    const job = new BlurJob(image, engine);
     const disk = diskColumns(radius).length > 1 ? job.disk('input', radius, 'mirror') : job.input();
     const alias = aliasKernel(radius, aliasSigma);
     const centre = (alias.length - 1) / 2;

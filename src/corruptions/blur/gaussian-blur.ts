@@ -1,13 +1,13 @@
 import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
-import { defineCorruption } from '../types.js';
 import { BlurJob } from './operations.js';
+import { defineBlurCorruption } from './define.js';
 
 /**
  * Gaussian blur (an ImageNet-C hold-out), as the original: scikit-image's filters.gaussian,
  * i.e. scipy.ndimage.gaussian_filter over the two spatial axes with truncate 4 (radius
  * int(4σ + 0.5)) and the 'nearest' border; channels are blurred separately.
  */
-export const gaussianBlur = defineCorruption<number>({
+export const gaussianBlur = defineBlurCorruption<number>({
   id: 'gaussian_blur',
   group: 'holdout',
   summary: 'Gaussian blur; parameter: σ px',
@@ -22,9 +22,9 @@ export const gaussianBlur = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: (image, sigma) => {
+  applyOn: (engine, image, sigma) => {
     const kernel = scipyGaussianKernel(sigma);
-    const job = new BlurJob(image);
+    const job = new BlurJob(image, engine);
     return { data: job.read(job.clip(job.separable('input', kernel, kernel, 'nearest'))) };
   },
 });

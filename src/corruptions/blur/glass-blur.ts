@@ -1,6 +1,6 @@
 import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
-import { defineCorruption } from '../types.js';
 import { BlurJob } from './operations.js';
+import { defineBlurCorruption } from './define.js';
 
 /** (Gaussian σ, maximum shift δ in pixels, shuffle passes, probability that a position swaps). */
 export type GlassParams = readonly [sigma: number, maxDelta: number, iterations: number, swapProbability: number];
@@ -34,7 +34,7 @@ export type GlassParams = readonly [sigma: number, maxDelta: number, iterations:
  * moves, and the loop runs in the wasm kernel (BlurKernels.glassSwaps): no call into the stream
  * and no allocation per pixel.
  */
-export const glassBlur = defineCorruption<GlassParams>({
+export const glassBlur = defineBlurCorruption<GlassParams>({
   id: 'glass_blur',
   group: 'blur',
   summary: 'Gaussian blur, local pixel shuffle, Gaussian blur; parameters: (σ, max shift δ px, passes, swap probability)',
@@ -69,9 +69,9 @@ export const glassBlur = defineCorruption<GlassParams>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: (image, [sigma, delta, iterations, swapProbability], random) => {
+  applyOn: (engine, image, [sigma, delta, iterations, swapProbability], random) => {
     const kernel = scipyGaussianKernel(sigma);
-    const job = new BlurJob(image);
+    const job = new BlurJob(image, engine);
     const quantized = job.quantize(job.separable('input', kernel, kernel, 'nearest'));
     const shuffled = job.shuffle(quantized, delta, iterations, swapProbability, image.channels > 1, random);
     // gaussian(x / 255, σ): the division folded into the row pass's weights.

@@ -689,15 +689,13 @@ export function createBlurEngine(kind: 'wasm-simd' | 'js'): BlurEngine {
   return engine;
 }
 
-let defaultEngine: BlurEngine | undefined;
-
-/** The engine the corruptions use: wasm SIMD where available, else the JavaScript kernels. */
-export function blurEngine(): BlurEngine {
-  defaultEngine ??= wasmEngine() ?? jsEngine();
-  return defaultEngine;
-}
-
-/** Makes the corruptions use `engine` (undefined: back to the default); for tests and benchmarks. */
-export function useBlurEngine(engine: BlurEngine | undefined): void {
-  defaultEngine = engine;
-}
+/**
+ * The engine the corruptions use: wasm SIMD where available, else the JavaScript kernels. Made
+ * on first use (compiling the module costs a few milliseconds an import should not pay) and the
+ * same one ever after; there is no way to replace it. To run on another engine, pass one
+ * explicitly (BlurJob, BlurCorruption.applyOn).
+ */
+export const blurEngine: () => BlurEngine = (() => {
+  let engine: BlurEngine | undefined;
+  return () => (engine ??= Object.freeze(wasmEngine() ?? jsEngine()));
+})();

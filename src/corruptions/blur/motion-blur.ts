@@ -1,6 +1,6 @@
 import { lineKernel } from '../shared/line-kernel.js';
-import { defineCorruption } from '../types.js';
 import { BlurJob } from './operations.js';
+import { defineBlurCorruption } from './define.js';
 
 /** (ImageMagick radius: the line has 2⌈r⌉ + 1 taps, Gaussian σ of the tap weights). */
 export type MotionParams = readonly [radius: number, sigma: number];
@@ -19,7 +19,7 @@ export type MotionParams = readonly [radius: number, sigma: number];
  * uniform(−45, −45)). The angle drawn for each image is recorded in `sampled.angle` (degrees,
  * x to the right, y downwards).
  */
-export const motionBlur = defineCorruption<MotionParams>({
+export const motionBlur = defineBlurCorruption<MotionParams>({
   id: 'motion_blur',
   group: 'blur',
   summary: 'ImageMagick motion blur along a random angle in ±45°; parameters: (radius px, σ px)',
@@ -55,10 +55,10 @@ export const motionBlur = defineCorruption<MotionParams>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: (image, [radius, sigma], random) => {
+  applyOn: (engine, image, [radius, sigma], random) => {
     const angle = -45 + 90 * random.float();
     const kernel = lineKernel(radius, sigma, angle);
-    const job = new BlurJob(image);
+    const job = new BlurJob(image, engine);
     return { data: job.read(job.clip(job.sparse('input', kernel, 'nearest'))), sampled: { angle } };
   },
 });

@@ -12,7 +12,7 @@ import type { RandomStream } from '../../random/stream.js';
 import { borderIndex, type Border } from '../shared/border.js';
 import { roundHalfEven } from '../shared/pixels.js';
 import type { Image } from '../types.js';
-import { blurEngine, type BlurEngine } from './kernels.js';
+import type { BlurEngine } from './kernels.js';
 
 /** An image in engine memory: value (y, x, c) is float32 number address/4 + y·stride + offset + x·channels + c. */
 export interface Plane {
@@ -46,7 +46,7 @@ export interface SparseKernel {
 export class BlurJob {
   constructor(
     private readonly image: Image,
-    private readonly engine: BlurEngine = blurEngine(),
+    private readonly engine: BlurEngine,
   ) {
     engine.arena.reset();
   }

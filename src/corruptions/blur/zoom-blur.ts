@@ -1,5 +1,5 @@
-import { defineCorruption } from '../types.js';
 import { BlurJob } from './operations.js';
+import { defineBlurCorruption } from './define.js';
 
 /** The zoom factors averaged (1 included, as np.arange starts there). */
 export type ZoomFactors = readonly number[];
@@ -42,7 +42,7 @@ const CIFAR_FACTORS = [
  * image counts twice. Each axis is cropped by its own length; the original uses the height for
  * both, the same on its square images.
  */
-export const zoomBlur = defineCorruption<ZoomFactors>({
+export const zoomBlur = defineBlurCorruption<ZoomFactors>({
   id: 'zoom_blur',
   group: 'blur',
   summary: 'mean of the image and its centre zooms; parameter: list of zoom factors',
@@ -57,8 +57,8 @@ export const zoomBlur = defineCorruption<ZoomFactors>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: (image, factors) => {
-    const job = new BlurJob(image);
+  applyOn: (engine, image, factors) => {
+    const job = new BlurJob(image, engine);
     return { data: job.read(job.zoomMean('input', factors)) };
   },
 });

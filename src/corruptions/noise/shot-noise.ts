@@ -1,5 +1,4 @@
-import { poisson } from '../shared/poisson.js';
-import { mapClipped } from '../shared/pixels.js';
+import { fillPoisson } from '../shared/poisson.js';
 import { defineCorruption } from '../types.js';
 
 /** Photon (shot) noise: Poisson(x·λ)/λ, so darker pixels are relatively noisier. */
@@ -15,5 +14,12 @@ export const shotNoise = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: false,
-  apply: (image, lambda, random) => ({ data: mapClipped(image.data, (x) => poisson(x * lambda, random) / lambda) }),
+  apply: (image, lambda, random) => {
+    const out = fillPoisson(image.data, lambda, new Float32Array(image.data.length), random);
+    for (let i = 0; i < out.length; i++) {
+      const v = out[i]! / lambda;
+      out[i] = v > 1 ? 1 : v;
+    }
+    return { data: out };
+  },
 });

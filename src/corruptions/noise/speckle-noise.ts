@@ -1,4 +1,3 @@
-import { mapClipped } from '../shared/pixels.js';
 import { defineCorruption } from '../types.js';
 
 /** Multiplicative noise: clip(x + x·N(0, σ²)); black stays black. */
@@ -14,7 +13,14 @@ export const speckleNoise = defineCorruption<number>({
   channels: 'any',
   preservesConstant: false,
   apply: (image, sigma, random) => {
+    // The noise buffer becomes the result: one array and no call per value.
     const noise = random.fillNormal(new Float32Array(image.data.length));
-    return { data: mapClipped(image.data, (x, i) => x + x * sigma * noise[i]!) };
+    const data = image.data;
+    for (let i = 0; i < noise.length; i++) {
+      const x = data[i]!;
+      const v = x + x * sigma * noise[i]!;
+      noise[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+    return { data: noise };
   },
 });

@@ -4,13 +4,6 @@ export function clip01(value: number): number {
   return value < 0 ? 0 : value > 1 ? 1 : value;
 }
 
-/** A new array with fn applied to every value, clipped to [0, 1]. */
-export function mapClipped(data: Float32Array, fn: (value: number, index: number) => number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = clip01(fn(data[i]!, i));
-  return out;
-}
-
 /** Mean of each channel over all pixels. */
 export function channelMeans(data: Float32Array, channels: number): Float64Array {
   const sums = new Float64Array(channels);

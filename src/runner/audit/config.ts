@@ -257,7 +257,8 @@ export function resolveAuditConfig(
     data: { spec: pick('data') ?? 'fashion-mnist-subset', split: pick('split') ?? 'test', limit: limit === undefined ? (quick ? 200 : 500) : limit },
     families: familyIds(pick('families'), registry),
     grids,
-    protocol: pick('protocol') ?? 'linear',
+    // kNN by default: nothing to fit, so the label families add little to an audit's time.
+    protocol: pick('protocol') ?? 'knn',
     reference,
     seed: pick('seed') ?? 0,
     backend: pick('backend') ?? 'auto',

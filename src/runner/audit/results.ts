@@ -8,6 +8,8 @@ import type { Registry } from '../../registry.js';
 import { referenceBackbone } from './config.js';
 import { auditFamilies } from './families/index.js';
 import type { Shard } from './plan.js';
+import { meanConfidenceInterval } from '../metrics.js';
+import { EPISODE_ACCURACY } from './families/few-shot.js';
 import { pairedGroupDifference, wilsonInterval, type Interval } from './statistics.js';
 import type { AuditFamily, BackboneCells, BackboneSpec, FinishedCell, ResolvedAuditConfig } from './types.js';
 
@@ -76,15 +78,40 @@ export interface AuditResults {
   readonly summaries: readonly { readonly backbone: string; readonly metrics: Readonly<Record<string, number | null>> }[];
   readonly reference?: string | null;
   readonly verdict: readonly FamilyVerdict[];
+  /** Why some cells hold no result (e.g. a label family on a model without an embedding). */
+  readonly notes?: readonly AuditNote[];
   readonly gate?: { readonly passed: boolean; readonly outcomes: readonly GateOutcome[] };
 }
 
-/** Long-format records of finished cells, in plan order: accuracies carry a Wilson 95% interval. */
+export interface AuditNote {
+  readonly backbone: string;
+  readonly family: string;
+  readonly text: string;
+}
+
+/**
+ * The 95% interval of a cell's accuracy over its episodes (mean ± 1.96·sd/√episodes, as few-shot
+ * papers report it), when the cell keeps per-episode accuracies: queries within an episode share
+ * its support set, so a Wilson interval over queries would be too narrow.
+ */
+function episodeInterval(cell: FinishedCell, metric: string): { n: number; ci95: Interval } | null {
+  const episodes = cell.values?.[EPISODE_ACCURACY];
+  if (metric !== 'accuracy' || !episodes || episodes.length === 0) return null;
+  const interval = meanConfidenceInterval(episodes);
+  return { n: episodes.length, ci95: [Math.max(0, interval.low), Math.min(1, interval.high)] };
+}
+
+/**
+ * Long-format records of finished cells, in plan order: accuracies carry a Wilson 95% interval
+ * (few-shot accuracies one over episodes).
+ */
 export function recordsOf(cells: readonly FinishedCell[]): ResultRecord[] {
   return cells.flatMap((cell) =>
     Object.entries(cell.metrics).map(([metric, value]): ResultRecord => {
       const isAccuracy = /accuracy$/i.test(metric);
       const correct = cell.correct.reduce((a, b) => a + b, 0);
+      const overEpisodes = episodeInterval(cell, metric);
+      if (overEpisodes) return { backbone: cell.backbone, family: cell.family, name: cell.name, level: cell.level, metric, value, ...overEpisodes };
       return {
         backbone: cell.backbone,
         family: cell.family,
@@ -121,6 +148,15 @@ export function summarise(config: ResolvedAuditConfig, cells: readonly FinishedC
   });
 }
 
+/** Each family's notes on each backbone's cells that hold no result, in family then backbone order. */
+export function notesOf(config: ResolvedAuditConfig, cells: readonly FinishedCell[], registry: Registry<AuditFamily> = auditFamilies): AuditNote[] {
+  const grouped = groupCells(config, cells);
+  return config.families.flatMap((id) => {
+    const family = registry.get(id);
+    return family.notes ? grouped.flatMap((mine) => family.notes!(mine).map((text) => ({ backbone: mine.backbone.id, family: id, text }))) : [];
+  });
+}
+
 /**
  * SSL vs supervised, family by family: the difference in mean degradation between the two groups
  * (negative: SSL loses less), with a paired bootstrap 95% interval over test items. An interval
@@ -147,7 +183,14 @@ export function verdicts(config: ResolvedAuditConfig, cells: readonly FinishedCe
     const vectors = (group: BackboneCells[]) => group.map((g) => family.degradation!(g));
     const a = vectors(ssl);
     const b = vectors(supervised);
-    if ([...a, ...b].some((v) => !v || v.length === 0)) return [notApplicable('some backbone has no finished cells in this family')];
+    if ([...a, ...b].some((v) => !v || v.length === 0)) {
+      const missing = [...ssl, ...supervised].filter((g) => {
+        const v = family.degradation!(g);
+        return !v || v.length === 0;
+      });
+      const why = missing.flatMap((g) => family.notes?.(g) ?? []);
+      return [notApplicable(why.length ? [...new Set(why)].join('; ') : `no results for ${missing.map((g) => g.backbone.id).join(', ')} in this family`)];
+    }
     const random = RandomStream.fromSeed(config.seed).derive('verdict', id);
     const result = pairedGroupDifference(a as Float64Array[], b as Float64Array[], config.bootstrap, random);
     const groupMean = (vs: Float64Array[]) => vs.reduce((sum, v) => sum + v.subarray(0, result.items).reduce((x, y) => x + y, 0) / result.items, 0) / vs.length;

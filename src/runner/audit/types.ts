@@ -85,6 +85,8 @@ export interface CellContext {
    * it. One entry, scoped to the run; the plan puts a test's backbones next to each other.
    */
   readonly shared: <T>(key: string, compute: () => Promise<T>) => Promise<T>;
+  /** The environment (e.g. for the embedding cache folder); process.env when absent. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Everything finished for one backbone, for summaries that combine families (e.g. drops vs clean). */
@@ -146,4 +148,9 @@ export interface AuditFamily extends RegistryEntry {
   degradation?(mine: BackboneCells): Float64Array | null;
   /** What the degradation measures, for reports ("accuracy lost to corruptions"). */
   readonly degradationLabel?: string;
+  /**
+   * Why some of a backbone's cells hold no result (e.g. a label family on a model without an
+   * embedding), one sentence each; reports and results.json show them next to the numbers.
+   */
+  notes?(mine: BackboneCells): string[];
 }
