@@ -2,7 +2,7 @@ import type { PreviewSection } from '../runner/audit/previews.js';
 import type { AuditResults } from '../runner/audit/results.js';
 import { markdownReport } from './markdown.js';
 import { lineChartSvg, escapeXml, type Series } from './svg.js';
-import { attackLevels, corruptionGroupCurves, percent, summaryTable, verdictTable, type Table } from './tables.js';
+import { attackLevels, corruptionGroupCurves, labelCurves, notesList, percent, summaryTable, verdictTable, type Table } from './tables.js';
 
 function htmlTable(table: Table): string {
   const cell = (text: string) => escapeXml(text).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
@@ -28,7 +28,7 @@ function attackCharts(results: AuditResults): string[] {
 
 /** Accuracy vs level for families without a dedicated chart (label noise, imbalance, few-shot…). */
 function genericCharts(results: AuditResults): string[] {
-  const families = [...new Set(results.records.map((r) => r.family))].filter((f) => !['clean', 'corruption', 'attack'].includes(f));
+  const families = [...new Set(results.records.map((r) => r.family))].filter((f) => !['clean', 'corruption', 'attack', 'label-noise', 'imbalance', 'few-shot'].includes(f));
   return families.flatMap((family) => {
     const records = results.records.filter((r) => r.family === family && r.level !== null && /accuracy$/i.test(r.metric));
     const names = [...new Set(records.map((r) => `${r.name} · ${r.metric}`))];
@@ -40,6 +40,12 @@ function genericCharts(results: AuditResults): string[] {
       return lineChartSvg({ title: `${family}: ${name}`, xLabel: 'level', yLabel: 'accuracy', series });
     });
   });
+}
+
+function labelCharts(results: AuditResults): string[] {
+  return labelCurves(results).map((curve) =>
+    lineChartSvg({ title: curve.title, xLabel: curve.xLabel, yLabel: 'accuracy', series: [...curve.perBackbone].map(([name, points]) => ({ name, points })) }),
+  );
 }
 
 function corruptionCharts(results: AuditResults): string[] {
@@ -114,9 +120,11 @@ ${htmlTable(verdictTable(results))}
 <p>Degradation is the accuracy lost from clean within each family; the interval is a paired bootstrap over test images. Negative differences mean the SSL backbones lose less.</p>
 <h2>Per backbone</h2>
 ${htmlTable(summaryTable(results))}
+${notesList(results).length ? `<h3>Notes</h3><ul>${notesList(results).map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>` : ''}
 ${gate}
 ${charts('Corruptions', corruptionCharts(results))}
 ${charts('Adversarial robustness', attackCharts(results))}
+${charts('Label noise, class imbalance and few-shot (probes on frozen embeddings)', labelCharts(results))}
 ${charts('Other families', genericCharts(results))}
 ${previews.length ? `<h2>Examples</h2>${previewHtml(previews)}` : ''}
 ${detail ? `<h2>Every corruption and severity</h2>${htmlTable(detail)}` : ''}

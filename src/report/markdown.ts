@@ -1,6 +1,6 @@
 import type { AuditResults } from '../runner/audit/results.js';
 import { usesUnnormalisedHeadline } from '../runner/audit/families/corruption.js';
-import { summaryTable, verdictTable, type Table } from './tables.js';
+import { notesList, summaryTable, verdictTable, type Table } from './tables.js';
 
 export function markdownTable(table: Table): string {
   const escape = (cell: string) => cell.replace(/\|/g, '\\|');
@@ -36,6 +36,15 @@ export function markdownReport(results: AuditResults): string {
       ? `Small images (${imageSize} px): the headline is the unnormalised mean corruption error, as in CIFAR-10-C practice; mCE is normalised by the reference backbone${results.reference ? ` (${results.reference})` : ''}, not AlexNet.`
       : `mCE and relative mCE are normalised by the reference backbone${results.reference ? ` (${results.reference})` : ''} in place of AlexNet.`,
   ];
+  if (results.summaries.some((s) => Object.keys(s.metrics).some((k) => /^(labelNoise|imbalance|fewShot)\./.test(k)))) {
+    lines.push(
+      '',
+      `Label families: a ${results.manifest.config.protocol} probe on each backbone's frozen embeddings, trained on half of the images (seeded, stratified) ` +
+        'and scored on the other half; drops are against the same probe on clean, balanced labels. Few-shot: nearest prototype, mean ± 95% CI over episodes.',
+    );
+  }
+  const notes = notesList(results);
+  if (notes.length) lines.push('', '**Notes**', '', ...notes.map((note) => `- ${note}`));
   if (results.gate) {
     lines.push('', `### Release gate: ${results.gate.passed ? 'passed' : '**failed**'}`, '');
     for (const outcome of results.gate.outcomes) lines.push(`- ${outcome.passed ? '✅' : '❌'} \`${outcome.rule}\` — ${outcome.message}`);

@@ -53,18 +53,36 @@ export function attackLevels(results: AuditResults): Map<string, number[]> {
   return out;
 }
 
+/** Summary keys of one pattern found in any backbone's summaries, in first-seen order. */
+function summaryKeys(results: AuditResults, pattern: RegExp): string[] {
+  return [...new Set(results.summaries.flatMap((s) => Object.keys(s.metrics).filter((key) => pattern.test(key))))];
+}
+
+/** "fewShot.5way@5.accuracy" → "5-way 5-shot". */
+function fewShotLabel(key: string): string {
+  const match = /^fewShot\.(\d+)way@(\d+)\.accuracy$/.exec(key);
+  return match ? `${match[1]}-way ${match[2]}-shot` : key;
+}
+
 /** One row per backbone with the headline numbers of each family. */
 export function summaryTable(results: AuditResults): Table {
   const imageSize = results.manifest.dataset.imageShape[0] ?? 0;
   const unnormalised = usesUnnormalisedHeadline(imageSize);
   const hasCorruption = results.summaries.some((s) => 'corruption.meanError' in s.metrics);
   const levels = attackLevels(results);
+  const labelDrops = [
+    ['labelNoise.meanDrop', 'label-noise drop'],
+    ['imbalance.meanDrop', 'imbalance drop'],
+  ].filter(([key]) => results.summaries.some((s) => key! in s.metrics));
+  const fewShot = summaryKeys(results, /^fewShot\..+\.accuracy$/);
   const header = ['backbone', 'kind', 'clean acc.'];
   if (hasCorruption) header.push('corruption mean error', unnormalised ? 'mCE (vs ref.)' : '**mCE** (vs ref.)', 'rel. mCE');
   for (const [norm, eps] of levels) {
     for (const e of eps) header.push(`${norm} ε=${e}`);
     header.push(`${norm} AUC`);
   }
+  for (const [, label] of labelDrops) header.push(`${label}, points`);
+  for (const key of fewShot) header.push(fewShotLabel(key));
   const rows = results.summaries.map((summary) => {
     const m = summary.metrics;
     const backbone = results.backbones.find((b) => b.id === summary.backbone);
@@ -73,6 +91,11 @@ export function summaryTable(results: AuditResults): Table {
     for (const [norm, eps] of levels) {
       for (const e of eps) row.push(percent(m[`attack.${norm}@${e}.robustAccuracy`]));
       row.push(ratio(m[`attack.${norm}.auc`]));
+    }
+    for (const [key] of labelDrops) row.push(points(m[key!]));
+    for (const key of fewShot) {
+      const halfWidth = m[key.replace(/\.accuracy$/, '.halfWidth')];
+      row.push(`${percent(m[key])}${halfWidth === null || halfWidth === undefined ? '' : ` ± ${(100 * halfWidth).toFixed(1)}`}`);
     }
     return row;
   });
@@ -102,4 +125,42 @@ export function corruptionGroupCurves(results: AuditResults): Map<string, Map<st
   }
   const order = (group: string) => (CORRUPTION_GROUPS as readonly string[]).indexOf(group) >>> 0;
   return new Map([...groups].sort((a, b) => order(a[0]) - order(b[0])));
+}
+
+/** A test of a label family and, per backbone, its accuracy against the test's level. */
+export interface LabelCurve {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly perBackbone: ReadonlyMap<string, [number, number][]>;
+}
+
+/**
+ * Accuracy vs noise rate (rate 0: the same probe on clean labels), vs imbalance ratio (ρ = 1:
+ * the balanced train part) and vs shots, one curve per test and backbone.
+ */
+export function labelCurves(results: AuditResults): LabelCurve[] {
+  const families = [
+    { family: 'label-noise', reference: 'clean-labels', referenceLevel: 0, title: (name: string) => `Label noise: ${name}`, xLabel: 'noise rate (0 = clean labels)' },
+    { family: 'imbalance', reference: 'balanced', referenceLevel: 1, title: (name: string) => `Class imbalance: ${name}`, xLabel: 'imbalance ratio ρ (1 = balanced)' },
+    { family: 'few-shot', reference: null, referenceLevel: 0, title: (name: string) => `Few-shot: ${name.replace(/^(\d+)way$/, '$1-way')}`, xLabel: 'shots per class' },
+  ];
+  return families.flatMap(({ family, reference, referenceLevel, title, xLabel }) => {
+    const records = results.records.filter((r) => r.family === family && r.metric === 'accuracy');
+    const names = [...new Set(records.filter((r) => r.name !== reference).map((r) => r.name))];
+    return names.map((name) => {
+      const perBackbone = new Map<string, [number, number][]>();
+      for (const backbone of results.backbones) {
+        const curve: [number, number][] = records.filter((r) => r.backbone === backbone.id && r.name === name).map((r) => [r.level as number, r.value]);
+        const base = records.find((r) => r.backbone === backbone.id && r.name === reference);
+        if (base && curve.length > 0) curve.push([referenceLevel, base.value]);
+        if (curve.length > 0) perBackbone.set(backbone.id, curve.sort((a, b) => a[0] - b[0]));
+      }
+      return { title: title(name), xLabel, perBackbone };
+    });
+  });
+}
+
+/** The notes on cells that hold no result, each sentence once (the same data fact may concern every backbone). */
+export function notesList(results: AuditResults): string[] {
+  return [...new Set((results.notes ?? []).map((note) => note.text))];
 }

@@ -109,4 +109,14 @@ describe('noise calibration against the severity tables', () => {
     const c = fillPoisson(values, 60, new Float32Array(values.length), RandomStream.fromSeed(6));
     expect(c).not.toEqual(a);
   });
+
+  it('with a cap, gives exactly the uncapped counts cut at the cap (shot noise clips there)', () => {
+    const values = Float32Array.from({ length: 5000 }, (_, i) => (i % 101) / 100);
+    for (const [scale, cap] of [[3, 3], [12, 12], [60, 60], [60, 30]] as const) {
+      const free = fillPoisson(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale));
+      const capped = fillPoisson(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale), cap);
+      expect(capped).toEqual(free.map((k) => Math.min(k, cap)));
+      expect(free.some((k) => k > cap)).toBe(true);
+    }
+  });
 });

@@ -73,6 +73,16 @@ describe('ssl-robust split', () => {
     expect(bad.stderr).toMatch(/features: expected 2000 rows \(one per example\) of 8 values/);
   });
 
+  it('takes instance-dependent noise features from a backbone\'s embedding', async () => {
+    const env = { SSL_ROBUST_CACHE: join(folder, 'cache') };
+    const run = await cli(['--backend', 'wasm', 'split', ...data, '--noise', 'idn:0.3', '--model', 'fmnist-cnn', '--out', join(folder, 'idn-model.json'), '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(Math.abs(JSON.parse(run.stdout).stats.noise.rate - 0.3)).toBeLessThan(0.05);
+    const both = await cli(['split', ...data, '--noise', 'idn:0.3', '--model', 'fmnist-cnn', '--features', 'x.npy', '--out', join(folder, 'x.json')], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/either as --features or from --model, not both/);
+  });
+
   const badMap = join(folder, 'bad-map.json');
   writeFileSync(badMap, JSON.stringify({ Boots: 'Sneaker' }));
 

@@ -8,9 +8,15 @@ import { makeSplit } from '../../labels/make-split.js';
 import { noiseSpecContext, parseClassOrder, parseFewShotSpec, parseImbalanceSpec, parseNoiseSpec } from '../../labels/spec.js';
 import { readSplitFile, writeSplitFile, type SplitFile } from '../../labels/split-file.js';
 import { NOISE_SAMPLINGS, type NoiseSampling } from '../../labels/types.js';
-import { parsePositiveInt } from '../options.js';
+import { useBackend } from '../../backend/index.js';
+import type { Dataset } from '../../data/dataset.js';
+import type { FeatureMatrix } from '../../labels/types.js';
+import { loadClassifier } from '../../models/load.js';
+import { defaultEmbeddingCacheFolder } from '../../models/probes/cache.js';
+import { datasetEmbeddings } from '../../models/probes/embeddings.js';
+import { parsePositiveInt, type GlobalOptions } from '../options.js';
 import type { CommandHost } from '../program.js';
-import type { CliIo } from '../progress.js';
+import { progressBar, type CliIo } from '../progress.js';
 
 interface SplitOptions {
   data: string;
@@ -18,6 +24,7 @@ interface SplitOptions {
   noise?: string;
   noiseSampling: NoiseSampling;
   features?: string;
+  model?: string;
   imbalance?: string;
   classOrder: string;
   maxPerClass?: number;
@@ -58,6 +65,30 @@ function printSummary(io: CliIo, split: SplitFile, file: string): void {
   }
 }
 
+/** A backbone's embeddings of every image, as instance-dependent noise's features. */
+async function backboneFeatures(model: string, dataset: Dataset, io: CliIo, globals: GlobalOptions): Promise<FeatureMatrix> {
+  await useBackend(globals.backend);
+  const classifier = await loadClassifier(model);
+  try {
+    const backbone = classifier.backbone;
+    ensure(backbone, `${classifier.info.file}: no embedding layer to take features from (a LayersModel needs a layer named 'embedding')`);
+    const bar = progressBar(io, 'features', globals.quiet);
+    const embeddings = await datasetEmbeddings({
+      backbone,
+      dataset,
+      modelSha256: classifier.info.sha256,
+      embeddingName: 'layers:embedding',
+      cacheFolder: defaultEmbeddingCacheFolder(io.env),
+      onProgress: bar.update,
+      warn: (text) => io.stderr(`warning: ${text}\n`),
+    });
+    bar.finish();
+    return { data: embeddings.features, dim: embeddings.dim };
+  } finally {
+    classifier.dispose();
+  }
+}
+
 export function registerSplitCommand(program: Command, host: CommandHost): void {
   program
     .command('split')
@@ -67,6 +98,7 @@ export function registerSplitCommand(program: Command, host: CommandHost): void 
     .option('--noise <spec>', 'symmetric:<ε>, uniform-mix:<ε>, pair-flip:<ε>, asym:<fashion-mnist|mnist|cifar10|map.json>:<ε>, idn:<ε>[:<std>]')
     .addOption(new Option('--noise-sampling <how>', 'per-example draws, or exact per-class proportions').choices(NOISE_SAMPLINGS).default('per-example'))
     .option('--features <file.npy>', 'idn: features [n × d] (e.g. a backbone\'s embeddings); default: the flattened images, as Xia et al.')
+    .option('--model <path|name>', 'idn: take the features from this backbone\'s embedding (cached like probe\'s)')
     .option('--imbalance <spec>', 'longtail:<ρ> or step:<ρ>[:<μ>]')
     .option('--class-order <order>', 'imbalance: seeded, natural, or class names/indices head first, comma-separated', 'seeded')
     .option('--max-per-class <n>', 'imbalance: n_max, the head class\'s count (default: the most every class can supply)', parsePositiveInt)
@@ -92,7 +124,8 @@ export function registerSplitCommand(program: Command, host: CommandHost): void 
       };
       if (!options.imbalance) needs(['classOrder', 'maxPerClass', 'groups'], 'class imbalance', '--imbalance');
       if (!options.fewShot) needs(['queries', 'episodes'], 'few-shot episodes', '--few-shot');
-      if (!options.noise) needs(['noiseSampling', 'features'], 'label noise', '--noise');
+      if (!options.noise) needs(['noiseSampling', 'features', 'model'], 'label noise', '--noise');
+      ensure(!(options.features && options.model), 'give the idn features either as --features or from --model, not both');
       if (options.splitFile) {
         ensure(!makes && !options.out, '--split-file checks an existing split; it takes no --noise, --imbalance, --few-shot or --out');
       } else {
@@ -130,8 +163,14 @@ export function registerSplitCommand(program: Command, host: CommandHost): void 
         file = options.splitFile;
       } else {
         const noise = options.noise ? parseNoiseSpec(options.noise, noiseSpecContext(dataset.classNames), options.noiseSampling) : undefined;
-        ensure(!options.features || noise?.model.needsFeatures, '--features is for instance-dependent noise (--noise idn:<ε>)');
-        const features = noise?.model.needsFeatures && options.features ? await readFeaturesNpy(options.features) : undefined;
+        ensure(!(options.features || options.model) || noise?.model.needsFeatures, '--features and --model are for instance-dependent noise (--noise idn:<ε>)');
+        const features = !noise?.model.needsFeatures
+          ? undefined
+          : options.features
+            ? await readFeaturesNpy(options.features)
+            : options.model
+              ? await backboneFeatures(options.model, dataset, io, globals)
+              : undefined;
         const classOrder = parseClassOrder(options.classOrder, dataset.classNames);
         split = await makeSplit(dataset, {
           seed: globals.seed,

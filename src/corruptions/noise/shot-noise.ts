@@ -15,7 +15,8 @@ export const shotNoise = defineCorruption<number>({
   channels: 'any',
   preservesConstant: false,
   apply: (image, lambda, random) => {
-    const out = fillPoisson(image.data, lambda, new Float32Array(image.data.length), random);
+    // Counts from ⌈λ⌉ on all clip to 1, so the sampler may stop counting there.
+    const out = fillPoisson(image.data, lambda, new Float32Array(image.data.length), random, Math.ceil(lambda));
     for (let i = 0; i < out.length; i++) {
       const v = out[i]! / lambda;
       out[i] = v > 1 ? 1 : v;

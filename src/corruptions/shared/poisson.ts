@@ -20,15 +20,19 @@ const INVERSION_BELOW = 10;
 const WORDS_PER_BLOCK = 4096;
 const TWO_POW_26 = 67108864;
 const TWO_POW_53 = 9007199254740992;
+/** 1/k for the inversion walk (a multiplication is several times cheaper than a division). */
+const RECIPROCALS = Float64Array.from({ length: 1024 }, (_, k) => 1 / k);
 
 /**
- * Exact Poisson draws, out[i] ~ Poisson(values[i]·scale), independently; a mean of 0 or less
- * gives 0 without a draw. Small means by inversion of the CDF (one uniform each); larger ones by
- * Hörmann's transformed rejection with squeeze (PTRS, 1993: two uniforms a try, about 1.1 tries).
- * Uniforms have 53 bits, two 32-bit words each, and the words are drawn from `random` in blocks
- * (no call per value): the draws depend only on the stream and the means, in order.
+ * Exact Poisson draws, out[i] ~ min(Poisson(values[i]·scale), cap), independently; a mean of 0
+ * or less gives 0 without a draw. (A caller that clips k/λ at 1 passes cap = ⌈λ⌉: every count
+ * from there on clips alike, so the walk below can stop early; the result's law is unchanged.)
+ * Small means by inversion of the CDF (one uniform each); larger ones by Hörmann's transformed
+ * rejection with squeeze (PTRS, 1993: two uniforms a try, about 1.1 tries). Uniforms have 53
+ * bits, two 32-bit words each, and the words are drawn from `random` in blocks (no call per
+ * value): the draws depend only on the stream and the means, in order.
  */
-export function fillPoisson<T extends Float32Array | Float64Array>(values: ArrayLike<number>, scale: number, out: T, random: RandomStream): T {
+export function fillPoisson<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
   const words = new Uint32Array(Math.min(WORDS_PER_BLOCK, 8 * values.length + 8));
   let at = words.length;
   for (let i = 0; i < values.length; i++) {
@@ -46,9 +50,9 @@ export function fillPoisson<T extends Float32Array | Float64Array>(values: Array
       let k = 0;
       let p = Math.exp(-mean);
       let cdf = p;
-      while (u > cdf && p > 0) {
+      while (u > cdf && p > 0 && k < cap) {
         k++;
-        p *= mean / k;
+        p *= mean * RECIPROCALS[k]!;
         cdf += p;
       }
       out[i] = k;
@@ -66,13 +70,8 @@ export function fillPoisson<T extends Float32Array | Float64Array>(values: Array
       at += 4;
       const us = 0.5 - Math.abs(u);
       const k = Math.floor(((2 * a) / us + b) * u + mean + 0.43);
-      if (us >= 0.07 && v <= vr) {
-        out[i] = k;
-        break;
-      }
-      if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (acceptsPtrs(k, mean, a, b, us, v)) {
-        out[i] = k;
+      if ((us >= 0.07 && v <= vr) || (k >= 0 && !(us < 0.013 && v > us) && acceptsPtrs(k, mean, a, b, us, v))) {
+        out[i] = k < cap ? k : cap;
         break;
       }
     }
@@ -85,8 +84,12 @@ function refill(random: RandomStream, words: Uint32Array): number {
   return 0;
 }
 
-/** PTRS's exact acceptance test, outside the squeeze (a few percent of tries). */
+/** log k! for small k: PTRS's exact test needs it on about half the tries at the means shot noise has. */
+const LOG_FACTORIALS = Float64Array.from({ length: 1024 }, (_, k) => logGamma(k + 1));
+
+/** PTRS's exact acceptance test, outside the squeeze. */
 function acceptsPtrs(k: number, mean: number, a: number, b: number, us: number, v: number): boolean {
   const invAlpha = 1.1239 + 1.1328 / (b - 3.4);
-  return Math.log(v * invAlpha / (a / (us * us) + b)) <= -mean + k * Math.log(mean) - logGamma(k + 1);
+  const logFactorial = k < LOG_FACTORIALS.length ? LOG_FACTORIALS[k]! : logGamma(k + 1);
+  return Math.log((v * invAlpha) / (a / (us * us) + b)) <= -mean + k * Math.log(mean) - logFactorial;
 }

@@ -257,8 +257,7 @@ export function resolveAuditConfig(
     data: { spec: pick('data') ?? 'fashion-mnist-subset', split: pick('split') ?? 'test', limit: limit === undefined ? (quick ? 200 : 500) : limit },
     families: familyIds(pick('families'), registry),
     grids,
-    // kNN by default: nothing to fit, so the label families add little to an audit's time.
-    protocol: pick('protocol') ?? 'knn',
+    protocol: pick('protocol') ?? 'linear',
     reference,
     seed: pick('seed') ?? 0,
     backend: pick('backend') ?? 'auto',

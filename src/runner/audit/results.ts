@@ -94,9 +94,10 @@ export interface AuditNote {
  * papers report it), when the cell keeps per-episode accuracies: queries within an episode share
  * its support set, so a Wilson interval over queries would be too narrow.
  */
-function episodeInterval(cell: FinishedCell, metric: string): { n: number; ci95: Interval } | null {
+function episodeInterval(cell: FinishedCell, metric: string): { n: number; ci95?: Interval } | null {
   const episodes = cell.values?.[EPISODE_ACCURACY];
-  if (metric !== 'accuracy' || !episodes || episodes.length === 0) return null;
+  if (!episodes || episodes.length === 0) return null;
+  if (metric !== 'accuracy') return { n: episodes.length };
   const interval = meanConfidenceInterval(episodes);
   return { n: episodes.length, ci95: [Math.max(0, interval.low), Math.min(1, interval.high)] };
 }
