@@ -242,3 +242,9 @@ export { extractFeatures, fitLinearProbe, knnAccuracy, probeAccuracy, KNN_DEFAUL
 export { finishRun, QUALITY_TARGETS } from './models/zoo/finish.js';
 export { readCard, renderCardMarkdown, writeCard, type ModelCard } from './models/zoo/card.js';
 export { loadZooClassifier, resolveZooEntry, shippedEntries, type ZooEntry } from './models/zoo/catalogue.js';
+
+// The audit's label families (label noise, class imbalance, few-shot) and the notes on cells they could not run.
+export { labelNoiseFamily, parseNoiseEntry, type NoiseGridEntry } from './runner/audit/families/label-noise.js';
+export { imbalanceFamily, parseImbalanceEntry, type ImbalanceGridEntry } from './runner/audit/families/imbalance.js';
+export { fewShotFamily } from './runner/audit/families/few-shot.js';
+export { notesOf, type AuditNote } from './runner/audit/results.js';

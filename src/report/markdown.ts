@@ -26,7 +26,8 @@ export function markdownReport(results: AuditResults): string {
     markdownTable(verdictTable(results)),
     '',
     'Degradation: accuracy lost from clean, per family; the interval is a paired bootstrap over test images ' +
-      `(${results.verdict.find((v) => v.resamples > 0)?.resamples ?? manifest.config.bootstrap} resamples). Negative differences mean SSL loses less.`,
+      `(${results.verdict.find((v) => v.resamples > 0)?.resamples ?? manifest.config.bootstrap} resamples). Negative differences mean SSL loses less.` +
+      (results.verdict.some((v) => v.family === 'few-shot') ? ' Few-shot has no clean counterpart: its degradation is the episode error, resampled over episodes.' : ''),
     '',
     '### Per backbone',
     '',

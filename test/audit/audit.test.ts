@@ -184,7 +184,7 @@ describe('ssl-robust audit', () => {
   });
 
   it.each([
-    [['--families', 'label-noise'], /unknown audit family 'label-noise' \(known: clean, corruption, attack\)/],
+    [['--families', 'label-nosie'], /unknown audit family 'label-nosie' \(known: clean, corruption, attack, label-noise, imbalance, few-shot\)/],
     [['--attacks', 'pgd:l3:0.1'], /unknown norm 'l3'/],
     [['--attacks', 'cw:linf:0.1'], /unknown attack 'cw'/],
     [['--corruptions', 'fgo'], /unknown corruption 'fgo'/],

@@ -18,7 +18,7 @@ describe('audit configuration', () => {
     const config = resolveAuditConfig({}, {});
     expect(config.backbones).toEqual(expect.arrayContaining([{ id: 'fmnist-cnn', path: 'fmnist-cnn', kind: 'supervised', method: 'cross-entropy' }]));
     expect(config.data).toEqual({ spec: 'fashion-mnist-subset', split: 'test', limit: 500 });
-    expect(config.families).toEqual(['clean', 'corruption', 'attack']);
+    expect(config.families).toEqual(['clean', 'corruption', 'attack', 'label-noise', 'imbalance', 'few-shot']);
     expect(config.grids['corruption']!['severities']).toEqual([1, 2, 3, 4, 5]);
     expect(config.grids['corruption']!['corruptions']).toHaveLength(15);
     const quick = resolveAuditConfig({}, { quick: true });

@@ -13,7 +13,8 @@ const config = resolveAuditConfig({}, {
 describe('audit plan', () => {
   it('lists every backbone × test × level once, sorted, clean first, with stable ids', () => {
     const plan = planCells(config);
-    expect(plan).toHaveLength(2 * (1 + 3 * 3 + 3));
+    // Label families at their defaults: clean labels + 3 noisy, balanced + 2 ratios, 2 shot settings.
+    expect(plan).toHaveLength(2 * (1 + 3 * 3 + 3 + 4 + 3 + 2));
     expect(new Set(plan.map((c) => c.id)).size).toBe(plan.length);
     expect(plan[0]).toMatchObject({ id: 'a/clean/clean@-', family: 'clean', level: null });
     expect(plan.filter((c) => c.backbone === 'a' && c.family === 'corruption').map((c) => c.id).slice(0, 3)).toEqual([
@@ -22,6 +23,10 @@ describe('audit plan', () => {
     expect(plan.filter((c) => c.backbone === 'a' && c.family === 'attack').map((c) => c.id)).toEqual([
       'a/attack/fgsm/linf@0.05', 'a/attack/pgd/linf@0.01', 'a/attack/pgd/linf@0.1',
     ]);
+    expect(plan.filter((c) => c.backbone === 'a' && c.family === 'label-noise').map((c) => c.id)).toEqual([
+      'a/label-noise/asym/fashion-mnist@0.3', 'a/label-noise/clean-labels@-', 'a/label-noise/symmetric@0.2', 'a/label-noise/symmetric@0.4',
+    ]);
+    expect(plan.filter((c) => c.backbone === 'a' && c.family === 'few-shot').map((c) => c.id)).toEqual(['a/few-shot/5way@1', 'a/few-shot/5way@5']);
     expect(planCells(config)).toEqual(plan);
     expect(cellId({ backbone: 'x', family: 'corruption', name: 'fog', level: 2 })).toBe('x/corruption/fog@2');
   });

@@ -177,21 +177,21 @@ export function verdicts(config: ResolvedAuditConfig, cells: readonly FinishedCe
       ssl: ssl.map((g) => g.backbone.id),
       supervised: supervised.map((g) => g.backbone.id),
     };
-    const notApplicable = (reason: string): FamilyVerdict => ({ ...base, outcome: 'not-applicable', difference: null, ci95: null, items: 0, resamples: 0, reason });
+    // The family's notes (cells the data or a model could not support) travel with its verdict.
+    const notes = [...new Set(grouped.flatMap((g) => family.notes?.(g) ?? []))];
+    const withNotes = (reason: string | null) => (notes.length === 0 ? reason : [reason, ...notes].filter(Boolean).join('; '));
+    const notApplicable = (reason: string): FamilyVerdict => ({ ...base, outcome: 'not-applicable', difference: null, ci95: null, items: 0, resamples: 0, reason: withNotes(reason) });
     if (ssl.length === 0 || supervised.length === 0) {
       return [notApplicable(`needs at least one SSL and one supervised backbone (have ${ssl.length} SSL, ${supervised.length} supervised)`)];
     }
     const vectors = (group: BackboneCells[]) => group.map((g) => family.degradation!(g));
     const a = vectors(ssl);
     const b = vectors(supervised);
-    if ([...a, ...b].some((v) => !v || v.length === 0)) {
-      const missing = [...ssl, ...supervised].filter((g) => {
-        const v = family.degradation!(g);
-        return !v || v.length === 0;
-      });
-      const why = missing.flatMap((g) => family.notes?.(g) ?? []);
-      return [notApplicable(why.length ? [...new Set(why)].join('; ') : `no results for ${missing.map((g) => g.backbone.id).join(', ')} in this family`)];
-    }
+    const missing = [...ssl, ...supervised].filter((_, k) => {
+      const v = [...a, ...b][k];
+      return !v || v.length === 0;
+    });
+    if (missing.length > 0) return [notApplicable(`no results for ${missing.map((g) => g.backbone.id).join(', ')} in this family`)];
     const random = RandomStream.fromSeed(config.seed).derive('verdict', id);
     const result = pairedGroupDifference(a as Float64Array[], b as Float64Array[], config.bootstrap, random);
     const groupMean = (vs: Float64Array[]) => vs.reduce((sum, v) => sum + v.subarray(0, result.items).reduce((x, y) => x + y, 0) / result.items, 0) / vs.length;
@@ -206,7 +206,7 @@ export function verdicts(config: ResolvedAuditConfig, cells: readonly FinishedCe
       ci95: result.ci95,
       items: result.items,
       resamples: result.resamples,
-      reason: null,
+      reason: withNotes(null),
     }];
   });
 }

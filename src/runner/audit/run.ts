@@ -19,7 +19,7 @@ import { gate } from './gate.js';
 import { JOURNAL_FILE, Journal, type JournalHeader } from './journal.js';
 import { planCells, shardCells, type Shard } from './plan.js';
 import { makePreviews, type PreviewSection } from './previews.js';
-import { assertValidResults, recordsOf, summarise, verdicts, type AuditResults, type Manifest } from './results.js';
+import { assertValidResults, notesOf, recordsOf, summarise, verdicts, type AuditResults, type Manifest } from './results.js';
 import type { AuditFamily, FinishedCell, ResolvedAuditConfig } from './types.js';
 
 export const PREVIEWS_FILE = 'previews.json';
@@ -88,6 +88,7 @@ export function assembleResults(
     summaries: complete ? summarise(config, cells, imageSize, registry) : [],
     reference: config.reference ?? config.backbones.find((b) => b.kind === 'supervised')?.id ?? null,
     verdict: complete ? verdicts(config, cells, registry) : [],
+    notes: complete ? notesOf(config, cells, registry) : [],
   };
   const results: AuditResults = complete && config.gate.length > 0 ? { ...base, gate: gate(base, config.gate) } : base;
   assertValidResults(results);
@@ -177,6 +178,7 @@ export async function runAudit(config: ResolvedAuditConfig, options: AuditOption
           config,
           onProgress: report,
           shared,
+          env: options.env ?? process.env,
         });
         const done: FinishedCell = { ...cell, ...outcome, seconds: (performance.now() - cellStarted) / 1000 };
         journal.append(done);

@@ -1,9 +1,9 @@
-import { ensure, UserInputError } from '../../../errors.js';
+import { ensure } from '../../../errors.js';
 import { checkFewShotParams } from '../../../labels/few-shot.js';
 import { prototypeProbe } from '../../../models/probes/prototype.js';
-import { classCounts, meanConfidenceInterval } from '../../metrics.js';
+import { meanConfidenceInterval } from '../../metrics.js';
 import type { AuditFamily, BackboneCells, CellOutcome, FamilySettings, FinishedCell } from '../types.js';
-import { featureRows, isNotApplicable, labelCellRandom, labelProbeInputs, LABEL_TRAIN_FRACTION, noEmbeddingNotes, NOT_APPLICABLE } from './label-probe.js';
+import { featureRows, isNotApplicable, labelCellRandom, labelNotes, labelProbeInputs, LABEL_TRAIN_FRACTION, NOT_APPLICABLE, unlessTooFewImages } from './label-probe.js';
 import { levelKey, numberList } from './shared.js';
 
 export const FEW_SHOT_FAMILY = 'few-shot';
@@ -11,9 +11,6 @@ export const FEW_SHOT_FAMILY = 'few-shot';
 export const FEW_SHOT_SUMMARY = 'fewShot';
 /** Each few-shot cell keeps its episodes' accuracies: the 95% interval and the verdict are over episodes. */
 export const EPISODE_ACCURACY = 'episodeAccuracy';
-/** Per-class counts of the partition's parts, kept with a cell whose episodes did not fit, for its note. */
-const TRAIN_COUNTS = 'trainCountsByClass';
-const TEST_COUNTS = 'testCountsByClass';
 
 interface FewShotSettings {
   readonly ways: number;
@@ -88,9 +85,8 @@ export const fewShotFamily: AuditFamily = {
     if (!inputs) return NOT_APPLICABLE;
     const { ways, shots, queries, episodes } = cell.params as unknown as FewShotSettings & { shots: number };
     const { partition } = inputs;
-    let run;
-    try {
-      run = await prototypeProbe.run(
+    return unlessTooFewImages(inputs, async () => {
+      const run = await prototypeProbe.run(
         {
           dim: inputs.dim,
           numClasses: inputs.numClasses,
@@ -100,24 +96,19 @@ export const fewShotFamily: AuditFamily = {
         { ways, shots, queries, episodes },
         labelCellRandom(context.config.seed, FEW_SHOT_FAMILY, cell.name, cell.level),
       );
-    } catch (error) {
-      // Too few images per class for the episodes is a fact about the data, not a crash: a noted, empty cell.
-      if (!(error instanceof UserInputError)) throw error;
-      const testLabels = Int32Array.from(partition.testIndices, (i) => inputs.labels[i]!);
-      return { ...NOT_APPLICABLE, values: { [TRAIN_COUNTS]: classCounts(partition.trainLabels, inputs.numClasses), [TEST_COUNTS]: classCounts(testLabels, inputs.numClasses) } };
-    }
-    // Predictions come episode by episode, ways × queries each.
-    const perEpisode = ways * queries;
-    const correct = Uint8Array.from(run.predictions, (p, i) => (p === run.labels[i] ? 1 : 0));
-    ensure(correct.length === episodes * perEpisode, `the prototype protocol scored ${correct.length} queries, expected ${episodes * perEpisode}`);
-    const accuracies = Array.from({ length: episodes }, (_, e) => correct.subarray(e * perEpisode, (e + 1) * perEpisode).reduce((a, b) => a + b, 0) / perEpisode);
-    const interval = meanConfidenceInterval(accuracies);
-    return {
-      metrics: { accuracy: interval.mean, halfWidth: interval.halfWidth },
-      itemCount: correct.length,
-      correct,
-      values: { [EPISODE_ACCURACY]: accuracies },
-    };
+      // Predictions come episode by episode, ways × queries each.
+      const perEpisode = ways * queries;
+      const correct = Uint8Array.from(run.predictions, (p, i) => (p === run.labels[i] ? 1 : 0));
+      ensure(correct.length === episodes * perEpisode, `the prototype protocol scored ${correct.length} queries, expected ${episodes * perEpisode}`);
+      const accuracies = Array.from({ length: episodes }, (_, e) => correct.subarray(e * perEpisode, (e + 1) * perEpisode).reduce((a, b) => a + b, 0) / perEpisode);
+      const interval = meanConfidenceInterval(accuracies);
+      return {
+        metrics: { accuracy: interval.mean, halfWidth: interval.halfWidth },
+        itemCount: correct.length,
+        correct,
+        values: { [EPISODE_ACCURACY]: accuracies },
+      };
+    });
   },
   summarise(mine) {
     const out: Record<string, number | null> = {};
@@ -136,16 +127,12 @@ export const fewShotFamily: AuditFamily = {
     for (const vector of vectors) for (let e = 0; e < episodes; e++) out[e]! += (1 - vector[e]!) / vectors.length;
     return out;
   },
-  notes(mine) {
-    const tooSmall = cellsOf(mine).filter((cell) => isNotApplicable(cell) && cell.values?.[TRAIN_COUNTS]);
-    const range = (counts: readonly number[]) => `${Math.min(...counts)}–${Math.max(...counts)}`;
-    return [
-      ...noEmbeddingNotes(mine, FEW_SHOT_FAMILY, 'Few-shot'),
-      ...tooSmall.map((cell) => {
-        const p = cell.params;
-        return `Few-shot ${p['ways']}-way ${p['shots']}-shot: not run: an episode needs ${p['shots']} train-part and ${p['queries']} test-part images in ${p['ways']} classes, ` +
-          `the partition has ${range(cell.values![TRAIN_COUNTS]!)} and ${range(cell.values![TEST_COUNTS]!)} per class; evaluate more images (--limit) or lower --shots/--queries`;
-      }),
-    ];
-  },
+  notes: (mine) =>
+    labelNotes(
+      mine,
+      FEW_SHOT_FAMILY,
+      'Few-shot',
+      (cell) => `${cell.params['ways']}-way ${cell.params['shots']}-shot`,
+      (cells) => `an episode draws its shots from the train part and ${cells[0]!.params['queries']} queries from the test part in each of ${cells[0]!.params['ways']} classes`,
+    ),
 };

@@ -1,10 +1,10 @@
-import { ensure, UserInputError } from '../../../errors.js';
+import { ensure } from '../../../errors.js';
 import { imbalancedSubset } from '../../../labels/imbalance/subset.js';
 import { parseImbalanceSpec } from '../../../labels/spec.js';
-import { classCounts, groupAccuracy } from '../../metrics.js';
+import { groupAccuracy } from '../../metrics.js';
 import { mean } from '../statistics.js';
 import type { AuditFamily, BackboneCells, CellOutcome, FamilySettings, FinishedCell } from '../types.js';
-import { LABEL_TRAIN_FRACTION, NOT_APPLICABLE, cleanReference, isNotApplicable, labelCellRandom, labelDegradation, labelProbeInputs, noEmbeddingNotes, probeTestPart } from './label-probe.js';
+import { LABEL_TRAIN_FRACTION, NOT_APPLICABLE, cleanReference, isNotApplicable, labelCellRandom, labelDegradation, labelNotes, labelProbeInputs, probeNeeds, probeTestPart, unlessTooFewImages } from './label-probe.js';
 import { levelKey, numberList } from './shared.js';
 
 export const IMBALANCE_FAMILY = 'imbalance';
@@ -47,9 +47,6 @@ function cellsOf(mine: BackboneCells): FinishedCell[] {
 
 const referenceOf = (mine: BackboneCells) => cellsOf(mine).find((cell) => cell.name === BALANCED);
 const imbalancedCells = (mine: BackboneCells) => cellsOf(mine).filter((cell) => cell.name !== BALANCED);
-
-/** Per-class training counts of the train part kept with a cell that did not fit, for its note. */
-const TRAIN_COUNTS = 'trainCountsByClass';
 
 /**
  * Class imbalance: the probe (linear or kNN, the config's `protocol`) trained on a seeded
@@ -113,31 +110,27 @@ export const imbalanceFamily: AuditFamily = {
     if (!inputs) return NOT_APPLICABLE;
     const { partition, numClasses } = inputs;
     const protocol = cell.params['protocol'] as string;
-    if (cell.name === BALANCED) return cleanReference(inputs, protocol, context.config.seed);
+    if (cell.name === BALANCED) return unlessTooFewImages(inputs, () => cleanReference(inputs, protocol, context.config.seed));
     const random = labelCellRandom(context.config.seed, IMBALANCE_FAMILY, cell.name, cell.level);
     const { profile, params } = parseImbalanceSpec(cell.params['spec'] as string);
-    let subset;
-    try {
-      subset = imbalancedSubset(partition.trainLabels, numClasses, { profile, params }, random.derive('subset'));
-    } catch (error) {
-      // Too few images for this ρ (the tail would be empty) is a fact about the data, not a crash: a noted, empty cell.
-      if (!(error instanceof UserInputError)) throw error;
-      return { ...NOT_APPLICABLE, values: { [TRAIN_COUNTS]: classCounts(partition.trainLabels, numClasses) } };
-    }
-    const positions = subset.indices.map((i) => partition.trainIndices[i]!);
-    const labels = Int32Array.from(subset.indices, (i) => partition.trainLabels[i]!);
-    const scored = await probeTestPart(inputs, protocol, { positions, labels }, random.derive('probe'));
-    const groups = groupAccuracy(scored.run.predictions, scored.run.labels, subset.groups, numClasses);
-    const metrics: Record<string, number> = {
-      accuracy: mean(scored.correct),
-      balancedAccuracy: scored.balancedAccuracy,
-      trainImages: positions.length,
-      realisedRatio: subset.realisedRatio,
-    };
-    if (groups.many !== null) metrics['manyAccuracy'] = groups.many;
-    if (groups.medium !== null) metrics['mediumAccuracy'] = groups.medium;
-    if (groups.few !== null) metrics['fewAccuracy'] = groups.few;
-    return { metrics, itemCount: scored.correct.length, correct: scored.correct };
+    return unlessTooFewImages(inputs, async () => {
+      // A ρ the train part is too small for (the tail class would be empty) is refused here, and noted.
+      const subset = imbalancedSubset(partition.trainLabels, numClasses, { profile, params }, random.derive('subset'));
+      const positions = subset.indices.map((i) => partition.trainIndices[i]!);
+      const labels = Int32Array.from(subset.indices, (i) => partition.trainLabels[i]!);
+      const scored = await probeTestPart(inputs, protocol, { positions, labels }, random.derive('probe'));
+      const groups = groupAccuracy(scored.run.predictions, scored.run.labels, subset.groups, numClasses);
+      const metrics: Record<string, number> = {
+        accuracy: mean(scored.correct),
+        balancedAccuracy: scored.balancedAccuracy,
+        trainImages: positions.length,
+        realisedRatio: subset.realisedRatio,
+      };
+      if (groups.many !== null) metrics['manyAccuracy'] = groups.many;
+      if (groups.medium !== null) metrics['mediumAccuracy'] = groups.medium;
+      if (groups.few !== null) metrics['fewAccuracy'] = groups.few;
+      return { metrics, itemCount: scored.correct.length, correct: scored.correct };
+    });
   },
   summarise(mine) {
     const reference = referenceOf(mine);
@@ -164,15 +157,13 @@ export const imbalanceFamily: AuditFamily = {
     return out;
   },
   degradation: (mine) => labelDegradation(referenceOf(mine), imbalancedCells(mine)),
-  notes(mine) {
-    const tooSmall = imbalancedCells(mine).filter((cell) => isNotApplicable(cell) && cell.values?.[TRAIN_COUNTS]);
-    return [
-      ...noEmbeddingNotes(mine, IMBALANCE_FAMILY, 'Class imbalance'),
-      ...tooSmall.map((cell) => {
-        const counts = cell.values![TRAIN_COUNTS]!;
-        return `Class imbalance ${cell.name} ρ = ${cell.level}: not run: the probe's train part has ${Math.min(...counts)}–${Math.max(...counts)} images per class, ` +
-          `too few to keep ρ between the head and a non-empty tail class; evaluate more images (--limit) or lower ρ`;
-      }),
-    ];
-  },
+  notes: (mine) =>
+    labelNotes(
+      mine,
+      IMBALANCE_FAMILY,
+      'Class imbalance',
+      (cell) => (cell.name === BALANCED ? 'balanced labels' : `${cell.name} ρ = ${cell.level}`),
+      (cells) =>
+        `${probeNeeds(cells[0]!.params['protocol'] as string)}; the tail class keeps n_max/ρ images, so ρ needs at least ρ training images in the head class`,
+    ),
 };

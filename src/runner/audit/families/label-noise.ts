@@ -5,7 +5,7 @@ import { BUILT_IN_CLASS_MAPS, builtInClassMap } from '../../../labels/noise/clas
 import { noiseSpecContext, parseNoiseSpec } from '../../../labels/spec.js';
 import { mean } from '../statistics.js';
 import type { AuditFamily, BackboneCells, CellOutcome, FamilySettings, FinishedCell } from '../types.js';
-import { LABEL_TRAIN_FRACTION, NOT_APPLICABLE, cleanReference, isNotApplicable, labelCellRandom, labelDegradation, labelProbeInputs, noEmbeddingNotes, probeTestPart } from './label-probe.js';
+import { LABEL_TRAIN_FRACTION, NOT_APPLICABLE, cleanReference, isNotApplicable, labelCellRandom, labelDegradation, labelNotes, labelProbeInputs, probeNeeds, probeTestPart, unlessTooFewImages } from './label-probe.js';
 import { levelKey, numberList } from './shared.js';
 
 export const LABEL_NOISE_FAMILY = 'label-noise';
@@ -129,7 +129,7 @@ export const labelNoiseFamily: AuditFamily = {
     if (!inputs) return NOT_APPLICABLE;
     const { partition } = inputs;
     const protocol = cell.params['protocol'] as string;
-    if (cell.name === CLEAN_LABELS) return cleanReference(inputs, protocol, context.config.seed);
+    if (cell.name === CLEAN_LABELS) return unlessTooFewImages(inputs, () => cleanReference(inputs, protocol, context.config.seed));
     const random = labelCellRandom(context.config.seed, LABEL_NOISE_FAMILY, cell.name, cell.level);
     const spec = `${cell.params['noise'] as string}:${cell.level}`;
     const noise = parseNoiseSpec(spec, noiseSpecContext(context.dataset.classNames));
@@ -138,12 +138,14 @@ export const labelNoiseFamily: AuditFamily = {
       ? { data: await context.dataset.read(partition.trainIndices), dim: context.dataset.imageShape.reduce((a, b) => a * b, 1) }
       : undefined;
     const noisy = noise.model.apply({ labels: partition.trainLabels, numClasses: inputs.numClasses, ...(features ? { features } : {}) }, noise.params, random.derive('noise'));
-    const scored = await probeTestPart(inputs, protocol, { positions: partition.trainIndices, labels: noisy.noisy }, random.derive('probe'));
-    return {
-      metrics: { accuracy: mean(scored.correct), balancedAccuracy: scored.balancedAccuracy, noiseRate: noisy.noiseRate },
-      itemCount: scored.correct.length,
-      correct: scored.correct,
-    };
+    return unlessTooFewImages(inputs, async () => {
+      const scored = await probeTestPart(inputs, protocol, { positions: partition.trainIndices, labels: noisy.noisy }, random.derive('probe'));
+      return {
+        metrics: { accuracy: mean(scored.correct), balancedAccuracy: scored.balancedAccuracy, noiseRate: noisy.noiseRate },
+        itemCount: scored.correct.length,
+        correct: scored.correct,
+      };
+    });
   },
   summarise(mine) {
     const reference = referenceOf(mine);
@@ -164,5 +166,12 @@ export const labelNoiseFamily: AuditFamily = {
     return out;
   },
   degradation: (mine) => labelDegradation(referenceOf(mine), noisyCells(mine)),
-  notes: (mine) => noEmbeddingNotes(mine, LABEL_NOISE_FAMILY, 'Label noise'),
+  notes: (mine) =>
+    labelNotes(
+      mine,
+      LABEL_NOISE_FAMILY,
+      'Label noise',
+      (cell) => (cell.name === CLEAN_LABELS ? 'clean labels' : `${cell.params['noise'] as string} at ${cell.level}`),
+      (cells) => probeNeeds(cells[0]!.params['protocol'] as string),
+    ),
 };

@@ -1,3 +1,4 @@
+import { UserInputError } from '../../../errors.js';
 import type { LoadedClassifier } from '../../../models/contract.js';
 import { defaultEmbeddingCacheFolder } from '../../../models/probes/cache.js';
 import { probeProtocols } from '../../../models/probes/catalogue.js';
@@ -5,7 +6,7 @@ import { datasetEmbeddings } from '../../../models/probes/embeddings.js';
 import { partitionSplit, type ProbeSplit } from '../../../models/probes/split.js';
 import type { FeatureSet, ProbeRun } from '../../../models/probes/types.js';
 import { RandomStream } from '../../../random/stream.js';
-import { balancedAccuracy } from '../../metrics.js';
+import { balancedAccuracy, classCounts } from '../../metrics.js';
 import type { BackboneCells, CellContext, CellOutcome, FinishedCell } from '../types.js';
 
 /**
@@ -121,19 +122,59 @@ function meanOf(bits: Uint8Array): number {
   return bits.length ? sum / bits.length : NaN;
 }
 
-/** A label cell on a backbone without an embedding: no items, no metrics; its family explains why. */
+/** A label cell on a backbone without an embedding: no items, no metrics; its family's notes say why. */
 export const NOT_APPLICABLE: CellOutcome = { metrics: {}, itemCount: 0, correct: new Uint8Array(0) };
 
 export function isNotApplicable(cell: FinishedCell): boolean {
   return cell.itemCount === 0;
 }
 
-/** The note a label family gives for a backbone whose cells could not run for lack of an embedding. */
-export function noEmbeddingNotes(mine: BackboneCells, family: string, title: string): string[] {
-  const cells = mine.cells.filter((cell) => cell.family === family && isNotApplicable(cell) && !cell.values);
-  return cells.length > 0
-    ? [`${title}: not applicable to ${mine.backbone.id}: the model exposes no embedding (a LayersModel needs a layer named 'embedding') to fit a probe on`]
-    : [];
+/** Per-class counts of the partition's parts, kept with a cell the data was too small for (its note quotes them). */
+const TRAIN_COUNTS = 'trainCountsByClass';
+const TEST_COUNTS = 'testCountsByClass';
+
+/**
+ * Runs a cell's probing, turning the probe's refusal of too little data (too few images per
+ * class for the weight-decay hold-out, the imbalance ratio or the episodes) into an empty cell
+ * that keeps the partition's class counts: a fact about the data that the report notes, not a
+ * crash that loses the rest of the audit.
+ */
+export async function unlessTooFewImages(inputs: LabelProbeInputs, work: () => Promise<CellOutcome>): Promise<CellOutcome> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof UserInputError)) throw error;
+    const { partition, numClasses, labels } = inputs;
+    const testLabels = Int32Array.from(partition.testIndices, (i) => labels[i]!);
+    return { ...NOT_APPLICABLE, values: { [TRAIN_COUNTS]: classCounts(partition.trainLabels, numClasses), [TEST_COUNTS]: classCounts(testLabels, numClasses) } };
+  }
+}
+
+/** What a probe needs of the train part, for notes on cells it refused. */
+export function probeNeeds(protocol: string): string {
+  return protocol === 'linear' ? 'the linear probe holds out a fifth of its training images per weight decay it tries' : `the ${protocol} probe needs training images in every class`;
+}
+
+/**
+ * A label family's note on one backbone, if some of its cells hold no result: the model has no
+ * embedding, or the data was too small for some tests (`describe` names a cell's test, `needs`
+ * says what the family's tests require). The second kind does not name the backbone: it is the
+ * same for all of them.
+ */
+export function labelNotes(mine: BackboneCells, family: string, title: string, describe: (cell: FinishedCell) => string, needs: (cells: readonly FinishedCell[]) => string): string[] {
+  const empty = mine.cells.filter((cell) => cell.family === family && isNotApplicable(cell));
+  if (empty.length === 0) return [];
+  if (empty.some((cell) => !cell.values?.[TRAIN_COUNTS])) {
+    return [`${title}: not applicable to ${mine.backbone.id}: the model exposes no embedding (a LayersModel needs a layer named 'embedding') to fit a probe on`];
+  }
+  const range = (key: string) => {
+    const counts = empty[0]!.values![key]!;
+    return `${Math.min(...counts)}–${Math.max(...counts)}`;
+  };
+  return [
+    `${title}: ${empty.map(describe).join(', ')} not run: the probe's train part has ${range(TRAIN_COUNTS)} and its test part ${range(TEST_COUNTS)} images per class, ` +
+      `too few (${needs(empty)}); evaluate more images (--limit)`,
+  ];
 }
 
 /**
