@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { corruptBatch } from '../../src/corruptions/apply.js';
 import { corruptions } from '../../src/corruptions/catalogue.js';
 import { PROFILE_NAMES, SEVERITIES } from '../../src/corruptions/types.js';
-import { fillPoisson } from '../../src/corruptions/shared/poisson.js';
+import { fillPoisson, fillPoissonByTables, fillPoissonPerValue } from '../../src/corruptions/shared/poisson.js';
 import { RandomStream } from '../../src/random/stream.js';
 
 /** A flat gray image of `side`² pixels × 3 channels: every value starts at `level`. */
@@ -65,39 +65,82 @@ describe('noise calibration against the severity tables', () => {
     }
   });
 
-  it('draws Poisson counts with the right mean and variance on both sides of the algorithm switch', () => {
-    for (const mean of [0.3, 4, 9.9, 10, 37, 60, 250]) {
-      const draws = fillPoisson(new Float64Array(20000).fill(mean), 1, new Float32Array(20000), RandomStream.fromSeed(Math.round(mean * 10)));
-      const m = moments(draws);
-      expect(Math.abs(m.mean - mean)).toBeLessThan(5 * Math.sqrt(mean / draws.length));
-      // The sample variance's standard error is about mean·√(2/n) (1%) for these means.
-      expect(Math.abs(m.sd ** 2 / mean - 1)).toBeLessThan(0.06);
-      expect(draws.every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
-    }
-  });
+  // Both samplers behind fillPoisson, each checked on its own: fillPoisson picks the tables for
+  // many values with moderate means and the per-value sampler otherwise.
+  const samplers = { fillPoissonByTables, fillPoissonPerValue };
 
-  it('draws counts whose frequencies fit the Poisson probabilities (χ² test), for inversion and PTRS', () => {
-    const n = 50000;
-    for (const mean of [0.7, 6, 12, 45]) {
-      const draws = fillPoisson(new Float32Array(n).fill(mean / 3), 3, new Float64Array(n), RandomStream.fromSeed(Math.round(1000 + 10 * mean)));
-      // Cells of expected count ≥ 20 around the mean, tails pooled into the end cells.
-      const pmf: number[] = [];
-      for (let k = 0, p = Math.exp(-mean); k < mean + 12 * Math.sqrt(mean) + 10; k++, p *= mean / k) pmf.push(p);
-      const first = pmf.findIndex((p) => p * n >= 20);
-      const last = pmf.length - 1 - [...pmf].reverse().findIndex((p) => p * n >= 20);
-      const observed = new Array<number>(last - first + 1).fill(0);
-      for (const k of draws) observed[Math.min(Math.max(k, first), last) - first]!++;
-      let chi2 = 0;
-      for (let c = 0; c < observed.length; c++) {
-        const k = first + c;
-        const below = k === first ? pmf.slice(0, first + 1).reduce((a, b) => a + b, 0) : pmf[k]!;
-        const expected = n * (k === last ? 1 - pmf.slice(0, last).reduce((a, b) => a + b, 0) : below);
-        chi2 += (observed[c]! - expected) ** 2 / expected;
+  for (const [name, sampler] of Object.entries(samplers)) {
+    it(`${name}: counts with the right mean and variance, on both sides of each algorithm switch`, () => {
+      for (const mean of [0.3, 4, 9.9, 10, 37, 60, 250]) {
+        const draws = sampler(new Float64Array(20000).fill(mean), 1, new Float32Array(20000), RandomStream.fromSeed(Math.round(mean * 10)));
+        const m = moments(draws);
+        expect(Math.abs(m.mean - mean)).toBeLessThan(5 * Math.sqrt(mean / draws.length));
+        // The sample variance's standard error is about mean·√(2/n) (1%) for these means.
+        expect(Math.abs(m.sd ** 2 / mean - 1)).toBeLessThan(0.06);
+        expect(draws.every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
       }
-      // χ² with d = cells − 1 degrees of freedom: mean d, sd √(2d); 5 sd above is p < 1e-5.
-      const dof = observed.length - 1;
-      expect(chi2, `mean ${mean}: χ² ${chi2.toFixed(1)} on ${dof} dof`).toBeLessThan(dof + 5 * Math.sqrt(2 * dof));
-    }
+    });
+
+    it(`${name}: frequencies that fit the Poisson probabilities (χ² test), on and off the tables' grid`, () => {
+      const n = 50000;
+      for (const mean of [0.7, 6, 12, 45, 45.13]) {
+        const draws = sampler(new Float32Array(n).fill(mean / 3), 3, new Float64Array(n), RandomStream.fromSeed(Math.round(1000 + 100 * mean)));
+        // Cells of expected count ≥ 20 around the mean, tails pooled into the end cells.
+        const pmf: number[] = [];
+        for (let k = 0, p = Math.exp(-mean); k < mean + 12 * Math.sqrt(mean) + 10; k++, p *= mean / k) pmf.push(p);
+        const first = pmf.findIndex((p) => p * n >= 20);
+        const last = pmf.length - 1 - [...pmf].reverse().findIndex((p) => p * n >= 20);
+        const observed = new Array<number>(last - first + 1).fill(0);
+        for (const k of draws) observed[Math.min(Math.max(k, first), last) - first]!++;
+        let chi2 = 0;
+        for (let c = 0; c < observed.length; c++) {
+          const k = first + c;
+          const share = k === first ? pmf.slice(0, first + 1).reduce((a, b) => a + b, 0) : k === last ? 1 - pmf.slice(0, last).reduce((a, b) => a + b, 0) : pmf[k]!;
+          chi2 += (observed[c]! - n * share) ** 2 / (n * share);
+        }
+        // χ² with d = cells − 1 degrees of freedom: mean d, sd √(2d); 5 sd above is p < 1e-5.
+        const dof = observed.length - 1;
+        expect(chi2, `mean ${mean}: χ² ${chi2.toFixed(1)} on ${dof} dof`).toBeLessThan(dof + 5 * Math.sqrt(2 * dof));
+      }
+    });
+
+    it(`${name}: with a cap, the uncapped counts cut at the cap (shot noise clips there)`, () => {
+      const values = Float32Array.from({ length: 20000 }, (_, i) => (i % 101) / 100);
+      for (const [scale, cap] of [[3, 3], [12, 12], [60, 60], [60, 30]] as const) {
+        const free = sampler(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale));
+        const capped = sampler(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale + 1), cap);
+        expect(capped.every((k) => k <= cap)).toBe(true);
+        expect(free.some((k) => k > cap)).toBe(true);
+        // E[min(K, cap)] summed over the values, against the capped draws' sum (5 standard errors).
+        let expected = 0;
+        let variance = 0;
+        for (const v of values) {
+          const mean = v * scale;
+          let below = 0;
+          let cut = 0;
+          for (let k = 0, p = Math.exp(-mean); k < cap; k++, p *= mean / k) {
+            below += p;
+            cut += k * p;
+          }
+          expected += cut + cap * (1 - below);
+          variance += mean;
+        }
+        const sum = capped.reduce((a, b) => a + b, 0);
+        expect(Math.abs(sum - expected)).toBeLessThan(5 * Math.sqrt(variance));
+      }
+    });
+  }
+
+  it('fillPoisson tabulates for many values and draws per value for a 28-px image or large means', () => {
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+    const many = Float32Array.from({ length: 40000 }, (_, i) => (i * 0.618034) % 1);
+    const few = many.slice(0, 784);
+    const seed = () => RandomStream.fromSeed(11);
+    const draw = (sampler: typeof fillPoisson, values: Float32Array, scale: number) => sampler(values, scale, new Float32Array(values.length), seed(), 60);
+    expect(same(draw(fillPoisson, many, 60), draw(fillPoissonByTables, many, 60))).toBe(true);
+    expect(same(draw(fillPoisson, many, 60), draw(fillPoissonPerValue, many, 60))).toBe(false);
+    expect(same(draw(fillPoisson, few, 60), draw(fillPoissonPerValue, few, 60))).toBe(true);
+    expect(same(draw(fillPoisson, many, 2000), draw(fillPoissonPerValue, many, 2000))).toBe(true);
   });
 
   it('gives 0 for a mean of 0 without drawing, and the same counts for the same seed', () => {
@@ -108,15 +151,5 @@ describe('noise calibration against the severity tables', () => {
     expect(values.every((v, i) => v > 0 || a[i] === 0)).toBe(true);
     const c = fillPoisson(values, 60, new Float32Array(values.length), RandomStream.fromSeed(6));
     expect(c).not.toEqual(a);
-  });
-
-  it('with a cap, gives exactly the uncapped counts cut at the cap (shot noise clips there)', () => {
-    const values = Float32Array.from({ length: 5000 }, (_, i) => (i % 101) / 100);
-    for (const [scale, cap] of [[3, 3], [12, 12], [60, 60], [60, 30]] as const) {
-      const free = fillPoisson(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale));
-      const capped = fillPoisson(values, scale, new Float64Array(values.length), RandomStream.fromSeed(scale), cap);
-      expect(capped).toEqual(free.map((k) => Math.min(k, cap)));
-      expect(free.some((k) => k > cap)).toBe(true);
-    }
   });
 });

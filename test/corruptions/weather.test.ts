@@ -12,7 +12,7 @@ import { PROFILE_NAMES, type Image } from '../../src/corruptions/types.js';
 import { fog, fogLayer } from '../../src/corruptions/weather/fog.js';
 import { frost } from '../../src/corruptions/weather/frost.js';
 import { FROST_TINT, frostTexture } from '../../src/corruptions/weather/frost-texture.js';
-import { luma } from '../../src/corruptions/weather/layers.js';
+import { gaussianBlurLayer, luma } from '../../src/corruptions/weather/layers.js';
 import { plasmaFractal } from '../../src/corruptions/weather/plasma-fractal.js';
 import { snow, snowFlakeLayer, type SnowParams } from '../../src/corruptions/weather/snow.js';
 import { MUD_RGB, WATER_RGB, spatter } from '../../src/corruptions/weather/spatter.js';
@@ -324,6 +324,27 @@ describe('motion-blur line kernel (shared/line-kernel)', () => {
 });
 
 describe('spatter', () => {
+  it("blurs its layers as scipy's gaussian_filter does (nearest border, truncate 4), on the blur engine", () => {
+    // Against a direct float64 correlation with the clamped index, scipy's 'nearest' rule.
+    for (const [height, width, sigma] of [[17, 23, 4], [9, 5, 1.5], [12, 12, 0.7], [6, 8, 0.1]] as const) {
+      const layer = Float32Array.from({ length: height * width }, (_, i) => (i * 0.6180339887498949) % 1);
+      const radius = Math.trunc(4 * sigma + 0.5);
+      const weights = Array.from({ length: 2 * radius + 1 }, (_, k) => Math.exp(-((k - radius) ** 2) / (2 * sigma * sigma)));
+      const total = weights.reduce((a, b) => a + b, 0);
+      const clamp = (i: number, n: number) => Math.min(n - 1, Math.max(0, i));
+      const blurred = gaussianBlurLayer(layer, height, width, sigma);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let sum = 0;
+          for (let j = -radius; j <= radius; j++) {
+            for (let k = -radius; k <= radius; k++) sum += weights[j + radius]! * weights[k + radius]! * layer[clamp(y + j, height) * width + clamp(x + k, width)]!;
+          }
+          expect(Math.abs(blurred[y * width + x]! - sum / (total * total)), `${height}×${width} σ ${sigma} at ${y},${x}`).toBeLessThan(2e-6);
+        }
+      }
+    }
+  });
+
   it('uses water at s1–s3 and mud at s4–s5 in every profile, as the reference tables do', () => {
     for (const profile of PROFILE_NAMES) expect(spatter.table[profile].map((row) => row[5])).toEqual([0, 0, 0, 1, 1]);
     // MNIST-C's mud, ImageNet-C's s4, is the 28-px s5.

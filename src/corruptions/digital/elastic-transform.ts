@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { sampleBilinear } from '../shared/sampling.js';
+import { affineRow, sampleBilinearRows } from '../shared/sampling.js';
 import type { InverseAffine } from '../shared/sampling.js';
 import { defineCorruption, type Image } from '../types.js';
 import { smoothedUniformField } from './gaussian-field.js';
@@ -105,32 +105,19 @@ export const elasticTransform = defineCorruption<ElasticParams>({
   apply: (image, params, random) => {
     const { height, width } = image;
     const { inverseAffine, dx, dy } = drawElastic(height, width, params, random);
-    const warped: Image = { ...image, data: warpAffine(image, inverseAffine) };
-    const ys = new Float64Array(height * width);
-    const xs = new Float64Array(height * width);
-    for (let y = 0, p = 0; y < height; y++) {
-      for (let x = 0; x < width; x++, p++) {
-        ys[p] = y + dy[p]!;
-        xs[p] = x + dx[p]!;
-      }
-    }
-    const out = sampleBilinear(warped, ys, xs, 'reflect');
+    const warped: Image = { ...image, data: sampleBilinearRows(image, height, width, affineRow, inverseAffine, 'mirror') };
+    const out = sampleBilinearRows(warped, height, width, displacedRow, { dx, dy }, 'reflect');
     for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]! > 1 ? 1 : out[i]!;
     return { data: out };
   },
 });
 
-function warpAffine(image: Image, [a, b, c, d, e, f]: InverseAffine): Float32Array {
-  const { height, width } = image;
-  const ys = new Float64Array(height * width);
-  const xs = new Float64Array(height * width);
-  for (let y = 0, p = 0; y < height; y++) {
-    for (let x = 0; x < width; x++, p++) {
-      ys[p] = a * y + b * x + c;
-      xs[p] = d * y + e * x + f;
-    }
+/** Row y of the displaced grid's sample positions: (y + dy, x + dx). */
+function displacedRow({ dx, dy }: { dx: Float32Array; dy: Float32Array }, y: number, ys: Float64Array, xs: Float64Array): void {
+  for (let x = 0, p = y * ys.length; x < ys.length; x++, p++) {
+    ys[x] = y + dy[p]!;
+    xs[x] = x + dx[p]!;
   }
-  return sampleBilinear(image, ys, xs, 'mirror');
 }
 
 type Point = readonly [x: number, y: number];

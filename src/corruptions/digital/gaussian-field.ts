@@ -1,5 +1,6 @@
 import type { RandomStream } from '../../random/stream.js';
-import { borderIndex } from '../shared/border.js';
+import { blurEngine } from '../blur/kernels.js';
+import { BlurJob } from '../blur/operations.js';
 import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
 
 /**
@@ -42,14 +43,16 @@ const DRAW_COST = 20;
 const ENERGY_TOLERANCE = 1e-4;
 
 /**
- * U(−1, 1) in row-major order, as numpy's uniform(-1, 1, (H, W)), two values per draw: a draw
- * from the stream is a multiple of 2⁻⁵³, so its top 26 bits and its low 27 bits are two
- * independent uniforms (resolution 2⁻²⁶, far below anything a displacement can show).
+ * U(−1, 1) in row-major order, as numpy's uniform(-1, 1, (H, W)), two values per 53-bit uniform:
+ * a uniform built from two stream words (as RandomStream.float builds it) is a multiple of 2⁻⁵³,
+ * so its top 26 bits and its low 27 bits are two independent uniforms (kept as float32: resolution
+ * 2⁻²³, far below anything a displacement can show). The words are drawn in one block.
  */
-function uniformField(height: number, width: number, random: RandomStream): Float64Array {
-  const field = new Float64Array(height * width);
-  for (let i = 0; i < field.length; i += 2) {
-    const scaled = random.float() * 67108864; // 2^26
+function uniformField(height: number, width: number, random: RandomStream): Float32Array {
+  const field = new Float32Array(height * width);
+  const words = random.fillUint32(new Uint32Array(2 * Math.ceil(field.length / 2)));
+  for (let i = 0, w = 0; i < field.length; i += 2, w += 2) {
+    const scaled = (((words[w]! >>> 5) * 67108864 + (words[w + 1]! >>> 6)) / 9007199254740992) * 67108864; // 2^26
     const high = Math.floor(scaled);
     field[i] = high / 33554432 - 1; // 2·(high / 2^26) − 1
     if (i + 1 < field.length) field[i + 1] = 2 * (scaled - high) - 1;
@@ -58,41 +61,14 @@ function uniformField(height: number, width: number, random: RandomStream): Floa
 }
 
 /**
- * Correlates the field with the kernel along rows (axis 0) then columns (axis 1), scipy's order,
- * with the 'reflect' border; the kernel may be longer than the image (the border repeats). The
- * kernel is symmetric, so the taps at ±k share one multiplication.
+ * Correlates the field with the (symmetric) kernel along both axes with the 'reflect' border, on
+ * the blur family's SIMD kernels, in float32; the kernel may be longer than the image (the border
+ * repeats).
  */
-export function filterReflect(field: Float64Array, height: number, width: number, kernel: Float64Array): Float32Array {
-  const r = (kernel.length - 1) / 2;
-  const centre = kernel[r]!;
-  const rows = new Float64Array(field.length);
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    for (let x = 0; x < width; x++) rows[o + x] = centre * field[o + x]!;
-    for (let k = 1; k <= r; k++) {
-      const w = kernel[r + k]!;
-      const above = borderIndex(y - k, height, 'reflect') * width;
-      const below = borderIndex(y + k, height, 'reflect') * width;
-      for (let x = 0; x < width; x++) rows[o + x]! += w * (field[above + x]! + field[below + x]!);
-    }
-  }
-  const out = new Float32Array(field.length);
-  const extended = new Float64Array(width + 2 * r);
-  const sums = new Float64Array(width);
-  const index = Int32Array.from({ length: width + 2 * r }, (_, i) => borderIndex(i - r, width, 'reflect'));
-  for (let y = 0; y < height; y++) {
-    const o = y * width;
-    for (let i = 0; i < extended.length; i++) extended[i] = rows[o + index[i]!]!;
-    for (let x = 0; x < width; x++) sums[x] = centre * extended[x + r]!;
-    for (let k = 1; k <= r; k++) {
-      const w = kernel[r + k]!;
-      const left = r - k;
-      const right = r + k;
-      for (let x = 0; x < width; x++) sums[x]! += w * (extended[left + x]! + extended[right + x]!);
-    }
-    for (let x = 0; x < width; x++) out[o + x] = sums[x]!;
-  }
-  return out;
+export function filterReflect(field: Float32Array | Float64Array, height: number, width: number, kernel: Float64Array): Float32Array {
+  const data = field instanceof Float32Array ? field : Float32Array.from(field);
+  const job = new BlurJob({ data, height, width, channels: 1 }, blurEngine());
+  return job.read(job.separable('input', kernel, kernel, 'reflect'));
 }
 
 /** Gains H_q = Σ_k h_k cos(πqk/n), q = 0..n−1, of the 1-D filter under the 'reflect' border. */

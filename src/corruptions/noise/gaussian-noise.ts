@@ -1,3 +1,4 @@
+import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 
 /** Additive Gaussian noise: clip(x + N(0, σ²)), independently per pixel and channel. */
@@ -15,7 +16,7 @@ export const gaussianNoise = defineCorruption<number>({
   preservesConstant: false,
   apply: (image, sigma, random) => {
     // The noise buffer becomes the result: one array and no call per value.
-    const noise = random.fillNormal(new Float32Array(image.data.length));
+    const noise = fillNormalInBlocks(random, new Float32Array(image.data.length));
     const data = image.data;
     for (let i = 0; i < noise.length; i++) {
       const x = data[i]!;

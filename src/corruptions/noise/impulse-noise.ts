@@ -1,5 +1,7 @@
 import { defineCorruption } from '../types.js';
 
+const WORDS_PER_BLOCK = 4096;
+
 /** Salt-and-pepper noise: each value flips to 0 or 1 (evenly) with probability `amount`. */
 export const impulseNoise = defineCorruption<number>({
   id: 'impulse_noise',
@@ -14,12 +16,17 @@ export const impulseNoise = defineCorruption<number>({
   channels: 'any',
   preservesConstant: false,
   apply: (image, amount, random) => {
-    // One uniform per value decides both whether it flips (u < amount) and to what (which half).
-    const draws = random.fillUniform(new Float32Array(image.data.length));
+    // The words fillUniform would draw for the whole image, a block at a time (no image-sized
+    // buffer of draws): u = (word >>> 8)/2²⁴, as fillUniform makes it.
     const out = Float32Array.from(image.data);
-    for (let i = 0; i < out.length; i++) {
-      const u = draws[i]!;
-      if (u < amount) out[i] = u < amount / 2 ? 0 : 1;
+    const words = new Uint32Array(Math.min(out.length, WORDS_PER_BLOCK));
+    for (let start = 0; start < out.length; start += words.length) {
+      const block = out.length - start < words.length ? words.subarray(0, out.length - start) : words;
+      random.fillUint32(block);
+      for (let b = 0; b < block.length; b++) {
+        const u = (block[b]! >>> 8) / 16777216;
+        if (u < amount) out[start + b] = u < amount / 2 ? 0 : 1;
+      }
     }
     return { data: out };
   },

@@ -1,3 +1,4 @@
+import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 
 /** Multiplicative noise: clip(x + x·N(0, σ²)); black stays black. */
@@ -14,7 +15,7 @@ export const speckleNoise = defineCorruption<number>({
   preservesConstant: false,
   apply: (image, sigma, random) => {
     // The noise buffer becomes the result: one array and no call per value.
-    const noise = random.fillNormal(new Float32Array(image.data.length));
+    const noise = fillNormalInBlocks(random, new Float32Array(image.data.length));
     const data = image.data;
     for (let i = 0; i < noise.length; i++) {
       const x = data[i]!;

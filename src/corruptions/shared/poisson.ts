@@ -26,13 +26,183 @@ const RECIPROCALS = Float64Array.from({ length: 1024 }, (_, k) => 1 / k);
 /**
  * Exact Poisson draws, out[i] ~ min(Poisson(values[i]·scale), cap), independently; a mean of 0
  * or less gives 0 without a draw. (A caller that clips k/λ at 1 passes cap = ⌈λ⌉: every count
- * from there on clips alike, so the walk below can stop early; the result's law is unchanged.)
- * Small means by inversion of the CDF (one uniform each); larger ones by Hörmann's transformed
+ * from there on clips alike, so the samplers may stop counting there; the result's law is the
+ * same.) Many values (at least TABLES_FROM) with means in a moderate range (a 224-px image under
+ * shot noise) go through tables (fillPoissonByTables); otherwise each value is drawn on its own
+ * (fillPoissonPerValue).
+ * Which one runs depends only on the means, so the draws are reproducible from the stream.
+ */
+export function fillPoisson<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
+  return values.length >= TABLES_FROM && tableCells(values, scale, cap) <= values.length / 2
+    ? fillPoissonByTables(values, scale, out, random, cap)
+    : fillPoissonPerValue(values, scale, out, random, cap);
+}
+
+/** Fewer values than this never pay for the tables (nor for counting their cells): 28- and 32-px images. */
+const TABLES_FROM = 16384;
+/** Spacing of the grid of means that fillPoissonByTables tabulates. */
+const GRID_STEP = 0.25;
+/** fillPoissonByTables serves means below this; its tables would grow with larger ones. */
+const TABLE_MEANS_BELOW = 1000;
+
+/**
+ * The cells fillPoissonByTables would tabulate for these means (one table per grid mean in use),
+ * or Infinity where a mean is out of its range.
+ */
+function tableCells(values: Float32Array | Float64Array, scale: number, cap: number): number {
+  const used = new Uint8Array(GRID_POINTS);
+  let cells = 0;
+  for (let i = 0; i < values.length; i++) {
+    const mean = values[i]! * scale;
+    if (!(mean > 0)) continue;
+    if (!(mean < TABLE_MEANS_BELOW)) return Infinity;
+    const j = Math.floor(mean * (1 / GRID_STEP));
+    if (used[j]) continue;
+    used[j] = 1;
+    const { lo, hi } = tableRange(j * GRID_STEP, cap);
+    cells += hi - lo + 1;
+  }
+  return cells;
+}
+
+const GRID_POINTS = Math.ceil(TABLE_MEANS_BELOW / GRID_STEP);
+
+/**
+ * The counts a table holds: all but a share far below 1e-20 of Poisson(mean)'s mass (beyond 12
+ * standard deviations and 20 more), with every count from `cap` on pooled at cap.
+ */
+function tableRange(mean: number, cap: number): { lo: number; hi: number } {
+  const reach = 12 * Math.sqrt(mean) + 20;
+  const lo = Math.max(0, Math.floor(mean - reach));
+  return { lo: Math.min(lo, cap), hi: Math.min(cap, Math.ceil(mean + reach)) };
+}
+
+/**
+ * Alias tables (Walker's method, Vose's construction) of Poisson laws, laid end to end: table j
+ * starts at cell start[j] and has size[j] cells; cell c holds count lo[j] + c with chance keep,
+ * else count lo[j] + alias. Made on first use, into arrays sized by tableCells.
+ */
+class AliasTables {
+  readonly start = new Int32Array(GRID_POINTS).fill(-1);
+  readonly size = new Int32Array(GRID_POINTS);
+  readonly lo = new Int32Array(GRID_POINTS);
+  readonly keep: Float64Array;
+  readonly alias: Int32Array;
+  private next = 0;
+
+  constructor(cells: number, private readonly cap: number) {
+    this.keep = new Float64Array(cells);
+    this.alias = new Int32Array(cells);
+  }
+
+  /** Makes table j, for Poisson(j·GRID_STEP) with counts from cap on pooled at cap. */
+  make(j: number): void {
+    const mean = j * GRID_STEP;
+    const { lo, hi } = tableRange(mean, this.cap);
+    const size = hi - lo + 1;
+    const p = new Float64Array(size);
+    if (mean === 0) {
+      p[0] = 1;
+    } else {
+      const logMean = Math.log(mean);
+      for (let k = lo; k <= hi; k++) p[k - lo] = Math.exp(-mean + k * logMean - logFactorial(k));
+    }
+    // Counts from cap on: whatever mass the counts below leave.
+    if (hi === this.cap && size > 1) {
+      let below = 0;
+      for (let c = 0; c < size - 1; c++) below += p[c]!;
+      p[size - 1] = Math.max(0, 1 - below);
+    }
+    let total = 0;
+    for (const v of p) total += v;
+    const base = this.next;
+    this.next += size;
+    this.start[j] = base;
+    this.size[j] = size;
+    this.lo[j] = lo;
+    const keep = this.keep.subarray(base, base + size);
+    const alias = this.alias.subarray(base, base + size);
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let c = 0; c < size; c++) {
+      keep[c] = (p[c]! / total) * size;
+      alias[c] = c;
+      (keep[c]! < 1 ? small : large).push(c);
+    }
+    while (small.length > 0 && large.length > 0) {
+      const s = small.pop()!;
+      const l = large[large.length - 1]!;
+      alias[s] = l;
+      keep[l] = keep[l]! + keep[s]! - 1;
+      if (keep[l]! < 1) small.push(large.pop()!);
+    }
+    // What is left holds 1 up to rounding: always kept.
+    for (const c of small) keep[c] = 1;
+    for (const c of large) keep[c] = 1;
+  }
+}
+
+const TWO_POW_32 = 4294967296;
+
+/**
+ * fillPoisson's sampler for many values with means below TABLE_MEANS_BELOW. Poisson laws add:
+ * for a mean m = m₀ + δ with m₀ = jh on a grid of step h and 0 ≤ δ < h, the count is
+ * Poisson(m₀) + Poisson(δ), independent. Poisson(m₀) comes from an alias table made the first time
+ * grid point j is needed (one 32-bit uniform, one comparison); Poisson(δ) by thinning: N ~
+ * Poisson(h) events by inversion of a fixed CDF, each kept with chance δ/h (most often N = 0 and
+ * nothing more is drawn). Two words a value, and no exponential, logarithm or division per value.
+ */
+export function fillPoissonByTables<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
+  const cells = tableCells(values, scale, cap);
+  if (!Number.isFinite(cells)) throw new RangeError(`fillPoissonByTables takes means below ${TABLE_MEANS_BELOW}`);
+  const tables = new AliasTables(cells, cap);
+  const { start, size, lo, keep, alias } = tables;
+  // Poisson(h)'s CDF times 2³², as far as it differs from 2³²: N = how many entries a word reaches.
+  const stepCdf: number[] = [];
+  for (let k = 0, p = Math.exp(-GRID_STEP), sum = 0; sum < 1 - 1e-12; k++, p *= GRID_STEP / k) stepCdf.push((sum += p) * TWO_POW_32);
+  const noEvent = stepCdf[0]!;
+  const words = new Uint32Array(Math.min(WORDS_PER_BLOCK, 4 * values.length + 8));
+  let at = words.length;
+  for (let i = 0; i < values.length; i++) {
+    const mean = values[i]! * scale;
+    if (!(mean > 0)) {
+      out[i] = 0;
+      continue;
+    }
+    const j = Math.floor(mean * (1 / GRID_STEP));
+    if (start[j]! < 0) tables.make(j);
+    if (at + 2 > words.length) at = refill(random, words);
+    const x = (words[at]! / TWO_POW_32) * size[j]!;
+    const u = words[at + 1]!;
+    at += 2;
+    const cell = Math.floor(x);
+    const c = start[j]! + cell;
+    // Branch-free choice between the cell and its alias (the comparison is a coin flip).
+    const kept = +(x - cell < keep[c]!);
+    let k = lo[j]! + kept * cell + (1 - kept) * alias[c]!;
+    if (u >= noEvent) {
+      // N ≥ 1 events of Poisson(h), each kept with chance δ/h.
+      let events = 1;
+      while (events < stepCdf.length && u >= stepCdf[events]!) events++;
+      const share = (mean - j * GRID_STEP) * (1 / GRID_STEP) * TWO_POW_32;
+      for (let e = 0; e < events; e++) {
+        if (at + 1 > words.length) at = refill(random, words);
+        if (words[at++]! < share) k++;
+      }
+    }
+    out[i] = k < cap ? k : cap;
+  }
+  return out;
+}
+
+/**
+ * fillPoisson's sampler for any means, one value at a time with no set-up:
+ * small means by inversion of the CDF (one uniform each); larger ones by Hörmann's transformed
  * rejection with squeeze (PTRS, 1993: two uniforms a try, about 1.1 tries). Uniforms have 53
  * bits, two 32-bit words each, and the words are drawn from `random` in blocks (no call per
  * value): the draws depend only on the stream and the means, in order.
  */
-export function fillPoisson<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
+export function fillPoissonPerValue<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
   const words = new Uint32Array(Math.min(WORDS_PER_BLOCK, 8 * values.length + 8));
   let at = words.length;
   for (let i = 0; i < values.length; i++) {
@@ -87,9 +257,12 @@ function refill(random: RandomStream, words: Uint32Array): number {
 /** log k! for small k: PTRS's exact test needs it on about half the tries at the means shot noise has. */
 const LOG_FACTORIALS = Float64Array.from({ length: 1024 }, (_, k) => logGamma(k + 1));
 
+function logFactorial(k: number): number {
+  return k < LOG_FACTORIALS.length ? LOG_FACTORIALS[k]! : logGamma(k + 1);
+}
+
 /** PTRS's exact acceptance test, outside the squeeze. */
 function acceptsPtrs(k: number, mean: number, a: number, b: number, us: number, v: number): boolean {
   const invAlpha = 1.1239 + 1.1328 / (b - 3.4);
-  const logFactorial = k < LOG_FACTORIALS.length ? LOG_FACTORIALS[k]! : logGamma(k + 1);
-  return Math.log((v * invAlpha) / (a / (us * us) + b)) <= -mean + k * Math.log(mean) - logFactorial;
+  return Math.log((v * invAlpha) / (a / (us * us) + b)) <= -mean + k * Math.log(mean) - logFactorial(k);
 }

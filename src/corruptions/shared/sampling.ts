@@ -8,10 +8,46 @@ import { borderIndex, type Border } from './border.js';
  * neighbours are inside the image: elastic transforms and warps remap every pixel.
  */
 export function sampleBilinear(image: Image, ys: Float32Array | Float64Array, xs: Float32Array | Float64Array, border: Border): Float32Array {
+  return samplePoints(image, ys, xs, ys.length, border, new Float32Array(ys.length * image.channels), 0);
+}
+
+/**
+ * Writes row y's sample positions (rows into ys, columns into xs) for sampleBilinearRows. A
+ * module-level function taking its data as `context`, not a closure made per call: a fresh
+ * closure starts without type feedback and runs unoptimised, which at 224 px costs more than
+ * the sampling.
+ */
+export type RowPositions<C> = (context: C, y: number, ys: Float64Array, xs: Float64Array) => void;
+
+/**
+ * Bilinear resampling onto an outHeight × outWidth grid whose sample positions are written a
+ * row at a time: the same values as sampleBilinear with the whole grid's positions, without
+ * image-sized coordinate arrays.
+ */
+export function sampleBilinearRows<C>(image: Image, outHeight: number, outWidth: number, positions: RowPositions<C>, context: C, border: Border): Float32Array {
+  const out = new Float32Array(outHeight * outWidth * image.channels);
+  const ys = new Float64Array(outWidth);
+  const xs = new Float64Array(outWidth);
+  for (let y = 0; y < outHeight; y++) {
+    positions(context, y, ys, xs);
+    samplePoints(image, ys, xs, outWidth, border, out, y * outWidth * image.channels);
+  }
+  return out;
+}
+
+/** Samples `count` points into out from outStart on (channels values each). */
+function samplePoints(
+  image: Image,
+  ys: Float32Array | Float64Array,
+  xs: Float32Array | Float64Array,
+  count: number,
+  border: Border,
+  out: Float32Array,
+  outStart: number,
+): Float32Array {
   const { data, height, width, channels } = image;
-  const out = new Float32Array(ys.length * channels);
   const rowStride = width * channels;
-  for (let p = 0; p < ys.length; p++) {
+  for (let p = 0; p < count; p++) {
     const y = ys[p]!;
     const x = xs[p]!;
     const y0 = Math.floor(y);
@@ -46,7 +82,7 @@ export function sampleBilinear(image: Image, ys: Float32Array | Float64Array, xs
       i10 = Math.max(r1, 0) * rowStride + Math.max(q0, 0) * channels;
       i11 = Math.max(r1, 0) * rowStride + Math.max(q1, 0) * channels;
     }
-    const o = p * channels;
+    const o = outStart + p * channels;
     if (channels === 1) {
       out[o] = w00 * data[i00]! + w01 * data[i01]! + w10 * data[i10]! + w11 * data[i11]!;
     } else if (channels === 3) {
@@ -70,17 +106,15 @@ export type InverseAffine = readonly [a: number, b: number, c: number, d: number
 
 /** Warps an image: output (y, x) reads the input at (a·y + b·x + c, d·y + e·x + f). */
 export function warpAffine(image: Image, map: InverseAffine, border: Border): Float32Array {
-  const { height, width } = image;
-  const [a, b, c, d, e, f] = map;
-  const ys = new Float64Array(height * width);
-  const xs = new Float64Array(height * width);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      ys[y * width + x] = a * y + b * x + c;
-      xs[y * width + x] = d * y + e * x + f;
-    }
+  return sampleBilinearRows(image, image.height, image.width, affineRow, map, border);
+}
+
+/** Row y of an inverse affine map's sample positions. */
+export function affineRow([a, b, c, d, e, f]: InverseAffine, y: number, ys: Float64Array, xs: Float64Array): void {
+  for (let x = 0; x < ys.length; x++) {
+    ys[x] = a * y + b * x + c;
+    xs[x] = d * y + e * x + f;
   }
-  return sampleBilinear(image, ys, xs, border);
 }
 
 /**
@@ -90,13 +124,5 @@ export function warpAffine(image: Image, map: InverseAffine, border: Border): Fl
 export function resizeBilinear(image: Image, outHeight: number, outWidth: number): Float32Array {
   const sy = outHeight > 1 ? (image.height - 1) / (outHeight - 1) : 0;
   const sx = outWidth > 1 ? (image.width - 1) / (outWidth - 1) : 0;
-  const ys = new Float64Array(outHeight * outWidth);
-  const xs = new Float64Array(outHeight * outWidth);
-  for (let y = 0; y < outHeight; y++) {
-    for (let x = 0; x < outWidth; x++) {
-      ys[y * outWidth + x] = y * sy;
-      xs[y * outWidth + x] = x * sx;
-    }
-  }
-  return sampleBilinear(image, ys, xs, 'nearest');
+  return sampleBilinearRows(image, outHeight, outWidth, affineRow, [sy, 0, 0, 0, sx, 0], 'nearest');
 }

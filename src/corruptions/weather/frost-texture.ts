@@ -82,48 +82,7 @@ export function frostTexture(height: number, width: number, channels: number, ra
   const lineWidth = side * LINE_WIDTH;
   // Splats at most half a pixel apart along each step.
   const subSteps = Math.ceil(segment / 0.5);
-  const grow = (y: number, x: number, angle: number, length: number, intensity: number, depth: number): void => {
-    let remaining = length;
-    let sinceBranch = 0;
-    while (remaining > 0) {
-      const step = remaining < segment ? remaining : segment;
-      angle += jitter * (random.float() - 0.5);
-      const dy = (step * Math.sin(angle)) / subSteps;
-      const dx = (step * Math.cos(angle)) / subSteps;
-      const mass = (intensity * lineWidth * step) / subSteps;
-      let sy = y + 0.5 * dy - originY;
-      let sx = x + 0.5 * dx - originX;
-      for (let k = 0; k < subSteps; k++, sy += dy, sx += dx) {
-        // Bilinear splat into the window (points outside it are dropped).
-        if (sy <= -1 || sx <= -1 || sy >= winH || sx >= winW) continue;
-        const y0 = Math.floor(sy);
-        const x0 = Math.floor(sx);
-        const fy = sy - y0;
-        const fx = sx - x0;
-        const i = y0 * winW + x0;
-        if (y0 >= 0) {
-          if (x0 >= 0) density[i]! += mass * (1 - fy) * (1 - fx);
-          if (x0 + 1 < winW) density[i + 1]! += mass * (1 - fy) * fx;
-        }
-        if (y0 + 1 < winH) {
-          if (x0 >= 0) density[i + winW]! += mass * fy * (1 - fx);
-          if (x0 + 1 < winW) density[i + winW + 1]! += mass * fy * fx;
-        }
-      }
-      y += step * Math.sin(angle);
-      x += step * Math.cos(angle);
-      remaining -= step;
-      sinceBranch += step;
-      if (depth > 0 && sinceBranch >= branchSpacing && remaining > 0) {
-        sinceBranch = 0;
-        // Fern-like: side branches shorten towards the tip.
-        const branch = remaining * (0.3 + 0.4 * random.float());
-        const spread = (Math.PI / 3) * (0.85 + 0.3 * random.float());
-        grow(y, x, angle + spread, branch, intensity * 0.85, depth - 1);
-        grow(y, x, angle - spread, branch, intensity * 0.85, depth - 1);
-      }
-    }
-  };
+  const sheet: CrystalSheet = { random, density, winH, winW, originY, originX, segment, jitter, branchSpacing, lineWidth, subSteps };
   const crystals = Math.max(1, Math.round((CRYSTALS_PER_AREA * sheetH * sheetW) / (side * side)));
   for (let n = 0; n < crystals; n++) {
     const y = random.float() * sheetH;
@@ -131,7 +90,7 @@ export function frostTexture(height: number, width: number, channels: number, ra
     const angle = 2 * Math.PI * random.float();
     const length = side * (STEM_MIN + STEM_SPAN * random.float());
     const intensity = 0.55 + 0.45 * random.float();
-    grow(y, x, angle, length, intensity, BRANCH_DEPTH);
+    growCrystal(sheet, y, x, angle, length, intensity, BRANCH_DEPTH);
   }
   const soft = blur > 0 ? boxBlur(density, winH, winW, blur) : density;
 
@@ -169,6 +128,70 @@ export function frostTexture(height: number, width: number, channels: number, ra
     }
   }
   return { intensity, tint: colourForChannels(FROST_TINT, channels), cropTop, cropLeft };
+}
+
+/** What a crystal grows on: the window's density layer and the growth constants. */
+interface CrystalSheet {
+  readonly random: RandomStream;
+  readonly density: Float32Array;
+  readonly winH: number;
+  readonly winW: number;
+  readonly originY: number;
+  readonly originX: number;
+  readonly segment: number;
+  readonly jitter: number;
+  readonly branchSpacing: number;
+  readonly lineWidth: number;
+  readonly subSteps: number;
+}
+
+/**
+ * Grows one crystal stem (and, recursively, its side branches) from (y, x), splatting it into
+ * the window. Module-level rather than a closure per texture: a fresh closure starts without type
+ * feedback and would run unoptimised.
+ */
+function growCrystal(sheet: CrystalSheet, y: number, x: number, angle: number, length: number, intensity: number, depth: number): void {
+  const { random, density, winH, winW, originY, originX, segment, jitter, branchSpacing, lineWidth, subSteps } = sheet;
+  let remaining = length;
+  let sinceBranch = 0;
+  while (remaining > 0) {
+    const step = remaining < segment ? remaining : segment;
+    angle += jitter * (random.float() - 0.5);
+    const dy = (step * Math.sin(angle)) / subSteps;
+    const dx = (step * Math.cos(angle)) / subSteps;
+    const mass = (intensity * lineWidth * step) / subSteps;
+    let sy = y + 0.5 * dy - originY;
+    let sx = x + 0.5 * dx - originX;
+    for (let k = 0; k < subSteps; k++, sy += dy, sx += dx) {
+      // Bilinear splat into the window (points outside it are dropped).
+      if (sy <= -1 || sx <= -1 || sy >= winH || sx >= winW) continue;
+      const y0 = Math.floor(sy);
+      const x0 = Math.floor(sx);
+      const fy = sy - y0;
+      const fx = sx - x0;
+      const i = y0 * winW + x0;
+      if (y0 >= 0) {
+        if (x0 >= 0) density[i]! += mass * (1 - fy) * (1 - fx);
+        if (x0 + 1 < winW) density[i + 1]! += mass * (1 - fy) * fx;
+      }
+      if (y0 + 1 < winH) {
+        if (x0 >= 0) density[i + winW]! += mass * fy * (1 - fx);
+        if (x0 + 1 < winW) density[i + winW + 1]! += mass * fy * fx;
+      }
+    }
+    y += step * Math.sin(angle);
+    x += step * Math.cos(angle);
+    remaining -= step;
+    sinceBranch += step;
+    if (depth > 0 && sinceBranch >= branchSpacing && remaining > 0) {
+      sinceBranch = 0;
+      // Fern-like: side branches shorten towards the tip.
+      const branch = remaining * (0.3 + 0.4 * random.float());
+      const spread = (Math.PI / 3) * (0.85 + 0.3 * random.float());
+      growCrystal(sheet, y, x, angle + spread, branch, intensity * 0.85, depth - 1);
+      growCrystal(sheet, y, x, angle - spread, branch, intensity * 0.85, depth - 1);
+    }
+  }
 }
 
 /** A (2r + 1)-wide box blur along each axis, edges clamped (one pass: crystals only need softening). */

@@ -3,7 +3,10 @@
  * frost crystals): row-major H×W float arrays, written for speed rather than generality.
  */
 
+import { blurEngine } from '../blur/kernels.js';
+import { BlurJob } from '../blur/operations.js';
 import { roundHalfEven } from '../shared/pixels.js';
+import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
 
 /**
  * Rec. 601 luma weights, as OpenCV's COLOR_RGB2GRAY (which the original snow uses). The weather
@@ -46,57 +49,16 @@ export function grayOf(data: Float32Array, channels: number, out?: Float32Array)
   return gray;
 }
 
-
 /**
- * scipy.ndimage.gaussian_filter (as scikit-image's filters.gaussian calls it): a separable
- * Gaussian of radius ⌊truncate·σ + ½⌋, the border read as the nearest pixel. Writes into `out`
- * when given (it may be `layer` itself), else into a new array.
+ * scipy.ndimage.gaussian_filter on one layer (as scikit-image's filters.gaussian calls it): a
+ * separable Gaussian of radius ⌊truncate·σ + ½⌋, the border read as the nearest pixel. The same
+ * operation as gaussian blur's, so it runs on the blur family's SIMD kernels.
  */
-export function gaussianBlurLayer(layer: Float32Array, height: number, width: number, sigma: number, truncate = 4, out?: Float32Array): Float32Array {
-  const target = out ?? new Float32Array(layer.length);
-  const radius = Math.floor(truncate * sigma + 0.5);
-  if (!(sigma > 0) || radius === 0) {
-    if (target !== layer) target.set(layer);
-    return target;
-  }
-  const kernel = new Float64Array(radius + 1);
-  let sum = 0;
-  for (let k = 0; k <= radius; k++) {
-    kernel[k] = Math.exp(-(k * k) / (2 * sigma * sigma));
-    sum += k === 0 ? kernel[k]! : 2 * kernel[k]!;
-  }
-  for (let k = 0; k <= radius; k++) kernel[k]! /= sum;
-  const k0 = kernel[0]!;
-
-  // Rows: each row copied into a buffer padded with its edge values, then the symmetric taps
-  // added a whole row at a time (contiguous loops run fastest).
-  const rows = new Float32Array(layer.length);
-  const padded = new Float32Array(width + 2 * radius);
-  for (let y = 0; y < height; y++) {
-    const base = y * width;
-    padded.fill(layer[base]!, 0, radius);
-    padded.fill(layer[base + width - 1]!, radius + width);
-    padded.set(layer.subarray(base, base + width), radius);
-    for (let x = 0; x < width; x++) rows[base + x] = k0 * padded[radius + x]!;
-    for (let k = 1; k <= radius; k++) {
-      const w = kernel[k]!;
-      const lo = radius - k;
-      const hi = radius + k;
-      for (let x = 0; x < width; x++) rows[base + x]! += w * (padded[lo + x]! + padded[hi + x]!);
-    }
-  }
-  // Columns: each output row from the rows k above and below it (clamped to the image).
-  for (let y = 0; y < height; y++) {
-    const base = y * width;
-    for (let x = 0; x < width; x++) target[base + x] = k0 * rows[base + x]!;
-    for (let k = 1; k <= radius; k++) {
-      const w = kernel[k]!;
-      const above = (y - k < 0 ? 0 : y - k) * width;
-      const below = (y + k >= height ? height - 1 : y + k) * width;
-      for (let x = 0; x < width; x++) target[base + x]! += w * (rows[above + x]! + rows[below + x]!);
-    }
-  }
-  return target;
+export function gaussianBlurLayer(layer: Float32Array, height: number, width: number, sigma: number, truncate = 4): Float32Array {
+  const kernel = scipyGaussianKernel(sigma, truncate);
+  if (kernel.length === 1) return Float32Array.from(layer);
+  const job = new BlurJob({ data: layer, height, width, channels: 1 }, blurEngine());
+  return job.read(job.separable('input', kernel, kernel, 'nearest'));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
+import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { applyLineKernel, lineKernel } from '../shared/line-kernel.js';
 import { defineCorruption } from '../types.js';
 import { grayOf, zoomCropToSize } from './layers.js';
@@ -20,7 +21,7 @@ export function snowFlakeLayer(height: number, width: number, params: SnowParams
   const [mean, std, zoom, threshold] = params;
   const ch = Math.min(height, Math.ceil(height / zoom));
   const cw = Math.min(width, Math.ceil(width / zoom));
-  const crop = random.fillNormal(new Float32Array(ch * cw));
+  const crop = fillNormalInBlocks(random, new Float32Array(ch * cw));
   for (let i = 0; i < crop.length; i++) crop[i] = mean + std * crop[i]!;
   const layer = zoomCropToSize(crop, ch, cw, zoom, height, width, out);
   for (let i = 0; i < layer.length; i++) {

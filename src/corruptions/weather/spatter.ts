@@ -1,4 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
+import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 import { roundHalfEven } from '../shared/pixels.js';
 import { colourForChannels, gaussianBlurLayer } from './layers.js';
@@ -19,7 +20,7 @@ export const MUD_RGB = [63 / 255, 42 / 255, 20 / 255] as const;
  */
 export function liquidLayer(height: number, width: number, params: SpatterParams, random: RandomStream): Float32Array {
   const [mean, std, blurSigma, threshold] = params;
-  const noise = random.fillNormal(new Float32Array(height * width));
+  const noise = fillNormalInBlocks(random, new Float32Array(height * width));
   for (let i = 0; i < noise.length; i++) noise[i] = mean + std * noise[i]!;
   const liquid = gaussianBlurLayer(noise, height, width, blurSigma);
   for (let i = 0; i < liquid.length; i++) if (liquid[i]! < threshold) liquid[i] = 0;
@@ -41,13 +42,14 @@ export function waterMask(liquid: Float32Array, height: number, width: number, i
     l8[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
   const edges = canny(l8, height, width, 50, 150);
-  const dist = chamferDistanceToEdges(edges, height, width, 20);
-  const blurred = boxBlur3(dist, height, width, new Float32Array(n));
-  for (let i = 0; i < n; i++) blurred[i] = Math.floor(blurred[i]!);
-  const equalised = equalizeHist(blurred, new Float32Array(n));
-  const embossed = emboss(equalised, height, width, new Float32Array(n));
-  const soft = boxBlur3(embossed, height, width, new Float32Array(n));
-  const m = new Float32Array(n);
+  // Two layers, passed back and forth: each stage reads one and writes the other.
+  const a = chamferDistanceToEdges(edges, height, width, 20, new Float32Array(n));
+  const b = boxBlur3(a, height, width, new Float32Array(n));
+  for (let i = 0; i < n; i++) b[i] = Math.floor(b[i]!);
+  const equalised = equalizeHist(b, a);
+  const embossed = emboss(equalised, height, width, b);
+  const soft = boxBlur3(embossed, height, width, a);
+  const m = b;
   let max = 0;
   for (let i = 0; i < n; i++) {
     // cv2.blur on 8-bit input rounds back to 8 bits (halves cannot occur: sums of 9 integers / 9).
@@ -189,9 +191,10 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
   const n = height * width;
   // The magnitude is kept with a one-pixel frame of zeros, as OpenCV pads it: outside never wins.
   const pw = width + 2;
-  const mag = new Float32Array((height + 2) * pw).fill(0);
-  const gx = new Float32Array(n);
-  const gy = new Float32Array(n);
+  // Sobel sums of 8-bit values lie within ±1020 and their L1 magnitude within 2040: 16 bits hold them.
+  const mag = new Int16Array((height + 2) * pw);
+  const gx = new Int16Array(n);
+  const gy = new Int16Array(n);
   for (let y = 0; y < height; y++) {
     const up = (y > 0 ? y - 1 : 0) * width;
     const row = y * width;
@@ -264,10 +267,10 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
 /**
  * cv2.distanceTransform(255 − edges, DIST_L2, 5), then cv2.threshold(…, cap, cap, THRESH_TRUNC):
  * the distance from every pixel to the nearest edge pixel by a two-pass 5×5 chamfer (steps 1,
- * 1.4 and 2.1969), capped. Outside the image counts as far, as in OpenCV; with no edge at all
- * every pixel is at the cap.
+ * 1.4 and 2.1969), capped, into `out`. Outside the image counts as far, as in OpenCV; with no
+ * edge at all every pixel is at the cap.
  */
-function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number): Float32Array {
+function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number, out: Float32Array): Float32Array {
   const A = 1;
   const B = 1.4;
   const C = 2.1969;
@@ -321,7 +324,6 @@ function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number
       d[i] = best;
     }
   }
-  const out = new Float32Array(height * width);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = d[(y + 2) * pw + x + 2]!;
