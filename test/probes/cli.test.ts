@@ -1,5 +1,5 @@
 /** `ssl-robust probe`, run in-process on the bundled CNN and Fashion-MNIST subset. */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { tempFolder } from '../helpers/files.js';
@@ -67,11 +67,16 @@ describe('ssl-robust probe', () => {
 
   it('refuses a split file made on other data, in one line', async () => {
     const folder = tempFolder();
-    const made = await cli(['split', '--data', 'fashion-mnist-subset', '--split', 'test', '--imbalance', 'longtail:10', '--out', `${folder}/other.json`]);
+    const file = `${folder}/other.json`;
+    const made = await cli(['split', '--data', 'fashion-mnist-subset', '--split', 'test', '--imbalance', 'longtail:10', '--out', file]);
     expect(made.code, made.stderr).toBe(0);
-    const run = await cli(['--backend', 'wasm', 'probe', '--model', 'fmnist-cnn', '--data', 'fashion-mnist', '--protocol', 'knn', '--split-file', `${folder}/other.json`, '--cache-dir', cacheDir], { SSL_ROBUST_FASHION_MNIST: '/nonexistent' });
+    // The same file as if it had been made on data with other labels.
+    const split = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...split, dataset: { ...split.dataset, labelsSha256: '0'.repeat(64) } }));
+    const run = await cli([...base, '--protocol', 'knn', '--split-file', file]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/other\.json.*(another|different|other) dataset|does not match/);
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/other\.json was made for dataset .*, not this one .*; refusing to use it/);
+    expect(run.stdout).toBe('');
   });
 
   it.each([

@@ -75,11 +75,22 @@ describe('ssl-robust zoo', () => {
   const tiny = ['--method', 'rotnet', '--epochs', '1', '--batch-size', '16', '--data', trainData, '--limit', '64',
     '--eval-data', 'fashion-mnist-subset', '--eval-limit', '100', '--probe-epochs', '2', '--out', trained];
 
-  it('says plainly when no backbones ship, and lists the methods', async () => {
+  it('lists every shipped backbone with its measured accuracies and goal, and the methods', async () => {
     const out = await cli(['zoo', 'list']);
     expect(out.code).toBe(0);
-    if ((await shippedEntries()).length === 0) expect(out.stdout).toMatch(/No backbones are shipped/);
+    const shipped = await shippedEntries();
+    if (shipped.length === 0) expect(out.stdout).toMatch(/No backbones are shipped/);
+    for (const { card } of shipped) expect(out.stdout).toMatch(new RegExp(`${card.name}\\s+${card.method}\\s+${card.kind}`));
     for (const id of trainers.ids()) expect(out.stdout).toContain(id);
+  });
+
+  it('loads every shipped backbone offline and checks its content hash', async () => {
+    for (const entry of await shippedEntries()) {
+      const model = await loadZooClassifier(entry);
+      expect(model.info.sha256).toBe(entry.card.files.sha256);
+      expect(model.backbone?.embeddingSize).toBe(128);
+      model.dispose();
+    }
   });
 
   it('trains, probes, exports and writes a card whose numbers the exported model reproduces', async () => {

@@ -148,6 +148,14 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           preset: budget.preset,
           seed: globals.seed,
         };
+        /** One JSON object: what every attack reports, then what this one adds. */
+        const printJson = (
+          result: { cleanAccuracy: number; results: readonly unknown[]; attackCost: number; seconds: number },
+          extra: Record<string, unknown>,
+        ) => {
+          const { cleanAccuracy, results, attackCost, seconds } = result;
+          io.stdout(`${JSON.stringify({ ...header, cleanAccuracy, results, ...extra, attackCost, seconds, warnings: model.info.warnings }, null, 2)}\n`);
+        };
         const lines = [
           `model     ${model.info.file}`,
           `data      ${dataset.info.name} (${dataset.info.split}, ${dataset.size} images)`,
@@ -159,18 +167,7 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           });
           bar.finish();
           if (options.json) {
-            io.stdout(`${JSON.stringify({
-              ...header,
-              cleanAccuracy: result.cleanAccuracy,
-              results: result.results,
-              medianRadius: result.medianRadius,
-              params: { attack: MIN_EPS_ID, preset: budget.preset, ...result.params },
-              flags: [],
-              checksRun: [],
-              attackCost: result.attackCost,
-              seconds: result.seconds,
-              warnings: model.info.warnings,
-            }, null, 2)}\n`);
+            printJson(result, { medianRadius: result.medianRadius, params: { attack: MIN_EPS_ID, preset: budget.preset, ...result.params }, flags: [], checksRun: [] });
             return;
           }
           const p = result.params;
@@ -200,18 +197,12 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
         bar.finish();
 
         if (options.json) {
-          io.stdout(`${JSON.stringify({
-            ...header,
-            cleanAccuracy: result.cleanAccuracy,
-            results: result.results,
+          printJson(result, {
             params: { attack: chosen.id, norm: budget.norm, preset: budget.preset, perEps: result.params },
             flags: result.flags,
             checksRun: result.checksRun,
             brokenBy: countBrokenBy(result.perExample),
-            attackCost: result.attackCost,
-            seconds: result.seconds,
-            warnings: model.info.warnings,
-          }, null, 2)}\n`);
+          });
           return;
         }
         const first = result.params[0] as unknown as Record<string, unknown>;
