@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RandomStream } from '../random/stream.js';
 import type { AttackExampleOutcome, AttackInput, AttackOutput } from './types.js';
 
 /** One pass of a staged attack: a restart, a target class or an ensemble member. */
@@ -48,7 +49,7 @@ export async function runStages(input: AttackInput, stages: readonly Stage[]): P
         images: subset,
         labels: Int32Array.from(open, (i) => labels[i] as number),
         random: open.map((i) => {
-          const stream = random[i] as AttackInput['random'][number];
+          const stream = random[i] as RandomStream;
           return stage.streamKeys ? stream.derive(...stage.streamKeys) : stream;
         }),
       }, open);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { RandomStream } from '../../random/stream.js';
 import type { AnyAttack, AttackBudget, AttackOptionName, AttackOptions } from '../types.js';
 import { defineCheck, flag, type SanityContext } from './types.js';
 
@@ -39,7 +40,7 @@ async function attackSample(context: SanityContext, attack: AnyAttack, params: A
       {
         images,
         labels: Int32Array.from(positions, (i) => sample.labels[i] as number),
-        random: positions.map((i) => (sample.random[i] as SanityContext['sample']['random'][number]).derive('sanity', attack.id)),
+        random: positions.map((i) => (sample.random[i] as RandomStream).derive('sanity', attack.id)),
       },
       params,
     );
