@@ -43,38 +43,11 @@ function meanOfPresent(values: readonly (number | null)[]): number {
   return present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0;
 }
 
-/** Classes grouped by how many training examples they have, for long-tail reporting. */
+/** Many-, medium- and few-shot class indices (see `classGroups` in src/labels/imbalance/groups.ts). */
 export interface ShotGroups {
   readonly many: readonly number[];
   readonly medium: readonly number[];
   readonly few: readonly number[];
-}
-
-/**
- * OLTR's shot groups (Liu et al. CVPR 2019): many-shot above `manyAbove` training examples,
- * few-shot below `fewBelow`, medium in between (both bounds included).
- */
-export function shotGroups(trainCounts: readonly number[], manyAbove = 100, fewBelow = 20): ShotGroups {
-  const classes = trainCounts.map((_, c) => c);
-  return {
-    many: classes.filter((c) => trainCounts[c]! > manyAbove),
-    medium: classes.filter((c) => trainCounts[c]! >= fewBelow && trainCounts[c]! <= manyAbove),
-    few: classes.filter((c) => trainCounts[c]! < fewBelow),
-  };
-}
-
-/**
- * Head, middle and tail thirds of the classes by training count, for datasets with too few
- * classes for OLTR's thresholds (10 classes give 3/4/3). Ties keep the lower class index first.
- */
-export function frequencyThirds(trainCounts: readonly number[]): ShotGroups {
-  const order = trainCounts.map((_, c) => c).sort((a, b) => trainCounts[b]! - trainCounts[a]! || a - b);
-  const third = Math.floor(order.length / 3);
-  return {
-    many: order.slice(0, third).sort((a, b) => a - b),
-    medium: order.slice(third, order.length - third).sort((a, b) => a - b),
-    few: order.slice(order.length - third).sort((a, b) => a - b),
-  };
 }
 
 export interface GroupAccuracy {

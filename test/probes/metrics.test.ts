@@ -6,11 +6,9 @@ import {
   balancedAccuracy,
   classCounts,
   degradation,
-  frequencyThirds,
   groupAccuracy,
   meanConfidenceInterval,
   perClassAccuracy,
-  shotGroups,
 } from '../../src/runner/metrics.js';
 
 const K = 6;
@@ -53,22 +51,6 @@ describe('accuracy metrics', () => {
 });
 
 describe('long-tail groups', () => {
-  it('uses OLTR thresholds: many > 100, medium 20–100, few < 20', () => {
-    expect(shotGroups([500, 101, 100, 20, 19, 0])).toEqual({ many: [0, 1], medium: [2, 3], few: [4, 5] });
-  });
-
-  it('splits 10 classes 3/4/3 by training count, head first', () => {
-    const counts = [60, 6000, 100, 3596, 166, 2156, 278, 1292, 464, 774];
-    expect(frequencyThirds(counts)).toEqual({ many: [1, 3, 5], medium: [6, 7, 8, 9], few: [0, 2, 4] });
-  });
-
-  test.prop([fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 3, maxLength: 30 })])('thirds partition the classes, every head count ≥ every tail count', (counts) => {
-    const { many, medium, few } = frequencyThirds(counts);
-    expect([...many, ...medium, ...few].sort((a, b) => a - b)).toEqual(counts.map((_, c) => c));
-    expect(many.length).toBe(few.length);
-    for (const h of many) for (const t of few) expect(counts[h]!).toBeGreaterThanOrEqual(counts[t]!);
-  });
-
   it('group accuracy is the mean per-class accuracy within each group', () => {
     const labels = [0, 0, 1, 1, 2, 2, 2, 2];
     const predictions = [0, 0, 1, 0, 2, 0, 0, 0];

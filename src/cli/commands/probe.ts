@@ -142,7 +142,7 @@ function printText(out: (text: string) => void, result: ProbeEvaluation, header:
   if (result.longTail) {
     const { accuracy, rule } = result.longTail;
     const show = (v: number | null) => (v === null ? 'n/a' : percent(v));
-    out(`${'long tail'.padEnd(11)} many ${show(accuracy.many)}, medium ${show(accuracy.medium)}, few ${show(accuracy.few)} (${rule === 'thirds' ? 'head/middle/tail thirds of the classes by training count' : 'OLTR thresholds: >100 / 20–100 / <20 training images'})\n`);
+    out(`${'long tail'.padEnd(11)} many ${show(accuracy.many)}, medium ${show(accuracy.medium)}, few ${show(accuracy.few)} (${rule === 'terciles' ? 'head/middle/tail thirds of the classes by training count' : 'OLTR thresholds: >100 / 20–100 / <20 training images'})\n`);
   }
   out('\nper class\n');
   for (const c of result.perClass) {

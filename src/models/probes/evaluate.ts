@@ -4,16 +4,14 @@ import {
   balancedAccuracy,
   classCounts,
   degradation,
-  frequencyThirds,
   groupAccuracy,
   perClassAccuracy,
   accuracy,
-  shotGroups,
-  type ShotGroups,
   type Degradation,
   type GroupAccuracy,
   type MeanInterval,
 } from '../../runner/metrics.js';
+import { classGroups, type ClassGroups, type GroupRule } from '../../labels/imbalance/groups.js';
 import type { ProbeSplit } from './split.js';
 import type { FeatureSet, ProbeData, ProbeProtocol, ProbeSettings, ResolvedProbeSettings } from './types.js';
 
@@ -47,9 +45,9 @@ export interface ProbeScores {
 }
 
 export interface LongTailScores {
-  /** `thirds` (head/middle/tail thirds by training count) below 100 classes, else OLTR's thresholds. */
-  readonly rule: 'thirds' | 'oltr';
-  readonly classes: ShotGroups;
+  /** `terciles` (head/middle/tail thirds by training count) below 100 classes, else OLTR's thresholds. */
+  readonly rule: GroupRule;
+  readonly classes: ClassGroups;
   readonly accuracy: GroupAccuracy;
 }
 
@@ -119,8 +117,8 @@ async function score(protocol: ProbeProtocol, data: ProbeData, classNames: reado
 function longTail(run: ScoredRun, trainCounts: readonly number[]): LongTailScores | null {
   const present = trainCounts.filter((n) => n > 0);
   if (present.length < 3 || Math.max(...present) < 2 * Math.min(...present)) return null;
-  const rule = trainCounts.length >= 100 ? 'oltr' : 'thirds';
-  const classes = rule === 'oltr' ? shotGroups(trainCounts) : frequencyThirds(trainCounts);
+  const rule: GroupRule = trainCounts.length >= 100 ? 'oltr' : 'terciles';
+  const classes = classGroups(trainCounts, trainCounts.map((_, c) => c), rule);
   return { rule, classes, accuracy: groupAccuracy(run.predictions, run.labels, classes, trainCounts.length) };
 }
 
