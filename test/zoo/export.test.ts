@@ -135,6 +135,10 @@ describe('ssl-robust zoo', () => {
     const out = await cli(['--backend', 'wasm', 'zoo', 'export', join(root, 'rotnet-tiny'), '--out', join(folder, 'x')]);
     expect(out.code).toBe(2);
     expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    // The audit checks the same hash before it spends any time on the model.
+    const audit = await cli(['--backend', 'wasm', 'audit', '--quick', '--model', `tiny=${join(root, 'rotnet-tiny')}:ssl`, '--model', 'fmnist-cnn', '--out', join(folder, 'audit')]);
+    expect(audit.code).toBe(2);
+    expect(audit.stderr).toMatch(/sha256 .* does not match its card/);
   });
 
   it('rejects unknown methods and never overwrites a folder that holds a model', async () => {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensure } from '../../errors.js';
 import { assetPath } from '../../paths.js';
 import type { LoadedClassifier } from '../contract.js';
@@ -42,4 +42,14 @@ export async function loadZooClassifier(entry: ZooEntry): Promise<LoadedClassifi
     ensure(false, `${entry.folder}: the model files' sha256 ${model.info.sha256.slice(0, 16)}… does not match its card's ${entry.card.files.sha256.slice(0, 16)}…; the files were changed or damaged`);
   }
   return model;
+}
+
+/**
+ * Loads any model the way the audit names it (a bundled name, a model.json or its folder), and
+ * when its folder holds a zoo card, refuses it unless its files match the card's hash.
+ */
+export async function loadCheckedClassifier(path: string): Promise<LoadedClassifier> {
+  const folder = path.endsWith('.json') ? dirname(path) : path;
+  if (!existsSync(join(folder, 'card.json'))) return loadClassifier(path);
+  return loadZooClassifier({ folder, card: await readCard(folder) });
 }

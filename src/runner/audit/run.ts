@@ -8,7 +8,7 @@ import { ensure } from '../../errors.js';
 import { toBytes } from '../../io/images.js';
 import type { LoadedClassifier } from '../../models/contract.js';
 import { writeFileAtomic } from '../../models/files.js';
-import { loadClassifier } from '../../models/load.js';
+import { loadCheckedClassifier } from '../../models/zoo/catalogue.js';
 import { VERSION } from '../../cli/version.js';
 import type { Registry } from '../../registry.js';
 import { checkCompatible } from '../clean-eval.js';
@@ -120,7 +120,7 @@ export async function runAudit(config: ResolvedAuditConfig, options: AuditOption
   const models = new Map<string, LoadedClassifier>();
   try {
     for (const spec of config.backbones) {
-      const model = await loadClassifier(spec.path);
+      const model = await loadCheckedClassifier(spec.path);
       models.set(spec.id, model);
       for (const warning of model.info.warnings) options.onNote?.(`warning: ${spec.id}: ${warning}`);
     }
