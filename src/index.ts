@@ -166,7 +166,7 @@ export {
 } from './runner/metrics.js';
 export { probeProtocols } from './models/probes/catalogue.js';
 export { knnProbe } from './models/probes/knn.js';
-export { linearProbe, fitLogisticRegression, predictLogistic, featureStatistics, standardise, type LogisticModel } from './models/probes/linear.js';
+export { linearProbe, fitLinearProbe, predictLinearProbe, foldedProbeWeights, type FittedLinearProbe, fitLogisticRegression, predictLogistic, featureStatistics, standardise, type LogisticModel } from './models/probes/linear.js';
 export { prototypeProbe } from './models/probes/prototype.js';
 export { datasetEmbeddings, extractEmbeddings, imagesFingerprint, type DatasetEmbeddings, type EmbeddingRequest } from './models/probes/embeddings.js';
 export { defaultEmbeddingCacheFolder, embeddingCacheKey } from './models/probes/cache.js';
@@ -236,7 +236,6 @@ export { trainers, type MethodKind, type Recipe, type Trainer, type TrainingMode
 export { TrainingRun, type RunSetup } from './models/zoo/train-loop.js';
 export { readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointMeta, type EpochRecord } from './models/zoo/checkpoint.js';
 export { exportLayersModel, type ExportOptions } from './models/zoo/export.js';
-export { extractFeatures, fitLinearProbe, knnAccuracy, probeAccuracy, KNN_DEFAULTS, PROBE_DEFAULTS, type LinearProbe } from './models/zoo/evaluate.js';
 export { finishRun, QUALITY_TARGETS } from './models/zoo/finish.js';
 export { readCard, renderCardMarkdown, writeCard, type ModelCard } from './models/zoo/card.js';
 export { loadZooClassifier, resolveZooEntry, shippedEntries, type ZooEntry } from './models/zoo/catalogue.js';

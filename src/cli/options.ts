@@ -38,3 +38,13 @@ export function parseBackendOption(value: string): BackendChoice {
     throw new InvalidArgumentError(messageOf(error));
   }
 }
+
+/** A comma list of L2 weight decays (numbers ≥ 0), as the linear probe sweeps them. */
+export function parseWeightDecayList(value: string): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  const decays = parts.map(Number);
+  if (parts.some((part, i) => part === '' || !Number.isFinite(decays[i]) || decays[i]! < 0)) {
+    throw new InvalidArgumentError('must be comma-separated numbers ≥ 0, e.g. 1e-4,1e-3.');
+  }
+  return decays;
+}

@@ -7,9 +7,12 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   featureStatistics,
+  fitLinearProbe,
   fitLogisticRegression,
+  foldedProbeWeights,
   linearProbe,
   logisticObjective,
+  predictLinearProbe,
   predictLogistic,
   standardise,
 } from '../../src/models/probes/linear.js';
@@ -139,6 +142,31 @@ describe('properties', () => {
         linearProbe.run({ dim: 3, numClasses: 3, train: { features: tr, labels: trainLabels }, test: { features: te, labels: testLabels } }, { weightDecays: [0.1] }, RandomStream.fromSeed(1));
       const [plain, moved] = await Promise.all([run(train, test), run(affine(train), affine(test))]);
       expect(Array.from(moved.predictions)).toEqual(Array.from(plain.predictions));
+    },
+  );
+
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.double({ min: 0.1, max: 20, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true })])(
+    'the folded head gives on raw features the logits the probe gives on standardised ones',
+    (seed, scale, shift) => {
+      const random = RandomStream.fromSeed(seed);
+      const [n, d, k] = [30, 4, 3];
+      const raw = random.fillNormal(new Float32Array(n * d)).map((v, i) => (i % d === 2 ? v * scale + shift : v));
+      const trainLabels = Int32Array.from({ length: n }, (_, i) => i % k);
+      const probe = fitLinearProbe({ dim: d, numClasses: k, train: { features: raw, labels: trainLabels } }, { weightDecays: [0.05] }, random.derive('fit'));
+      const { kernel, bias } = foldedProbeWeights(probe);
+      const x = standardise(raw, n, d, probe.statistics);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < k; c++) {
+          let folded = bias[c]!;
+          let reference = probe.model.bias[c]!;
+          for (let j = 0; j < d; j++) {
+            folded += raw[i * d + j]! * kernel[j * k + c]!;
+            reference += x[i * d + j]! * probe.model.weights[c * d + j]!;
+          }
+          expect(folded).toBeCloseTo(reference, 3);
+        }
+      }
+      expect(Array.from(predictLinearProbe(probe, raw))).toEqual(Array.from(predictLogistic(probe.model, x)));
     },
   );
 

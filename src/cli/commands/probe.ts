@@ -12,7 +12,7 @@ import { evaluateProbe, type ProbeEvaluation } from '../../models/probes/evaluat
 import { readSplitFile } from '../../labels/split-file.js';
 import { partitionSplit, restrictToSplitFile, wholeSplit, type ProbeSplit } from '../../models/probes/split.js';
 import type { ProbeSettingName, ProbeSettings } from '../../models/probes/types.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parseWeightDecayList } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar } from '../progress.js';
 
@@ -62,14 +62,6 @@ function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('must be a number strictly between 0 and 1.');
   return n;
-}
-
-function weightDecayList(value: string): number[] {
-  const decays = value.split(',').map((part) => Number(part.trim()));
-  if (decays.some((d, i) => value.split(',')[i]!.trim() === '' || !Number.isFinite(d) || d < 0)) {
-    throw new InvalidArgumentError('must be comma-separated numbers ≥ 0, e.g. 1e-4,1e-3.');
-  }
-  return decays;
 }
 
 function settingsFrom(options: ProbeCliOptions): ProbeSettings {
@@ -164,7 +156,7 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
     .requiredOption('--protocol <id>', `the protocol: ${probeProtocols.ids().join(', ')}`)
     .option('--embedding-node <name>', 'GraphModels: the node whose output is the embedding')
     .option('--train-fraction <x>', 'data with one set only: the fraction given to training by a seeded stratified partition', fraction, 0.5)
-    .option('--weight-decay <list>', 'linear: L2 weight decays to sweep, comma-separated (default 1e-4,1e-3,1e-2,1e-1,1)', weightDecayList)
+    .option('--weight-decay <list>', 'linear: L2 weight decays to sweep, comma-separated (default 1e-4,1e-3,1e-2,1e-1,1)', parseWeightDecayList)
     .option('--held-out <x>', 'linear: fraction of the training set held out for the sweep (default 0.2)', fraction)
     .option('--k <n>', 'knn: neighbours that vote (default 200)', parsePositiveInt)
     .option('--temperature <t>', 'knn: vote weights exp(similarity / T) (default 0.1)', positiveNumber)

@@ -14,7 +14,7 @@ import { exportLayersModel } from '../../models/zoo/export.js';
 import { finishRun } from '../../models/zoo/finish.js';
 import { TrainingRun } from '../../models/zoo/train-loop.js';
 import { trainers } from '../../models/zoo/trainers/index.js';
-import { parsePositiveInt } from '../options.js';
+import { parsePositiveInt, parseWeightDecayList } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar } from '../progress.js';
 
@@ -32,7 +32,7 @@ interface TrainOptions {
   out?: string;
   name?: string;
   float16?: boolean;
-  probeEpochs?: number;
+  probeWeightDecay?: number[];
 }
 
 function listRow(card: ModelCard): string {
@@ -93,7 +93,7 @@ export function registerZooCommand(program: Command, host: CommandHost): void {
     .option('--out <dir>', 'output folder (checkpoint, model, card); default zoo-<method>-seed<seed>')
     .option('--name <name>', 'the model\'s name in the zoo (default <method>)')
     .option('--float16', 'store the exported weights as float16')
-    .option('--probe-epochs <n>', 'linear-probe epochs', parsePositiveInt)
+    .option('--probe-weight-decay <list>', 'weight decays the linear probe sweeps on held-out training data (comma list; default 1e-4,1e-3,1e-2,1e-1,1)', parseWeightDecayList)
     .action(async (options: TrainOptions, command: Command) => {
       const { io, globals } = host.contextFor(command);
       const note = (text: string) => !globals.quiet && io.stderr(`${text}\n`);
@@ -143,7 +143,7 @@ export function registerZooCommand(program: Command, host: CommandHost): void {
         const card = await finishRun(run, {
           name: options.name ?? trainer.id, folder, trainData, evalData,
           ...(options.float16 ? { float16: true } : {}),
-          ...(options.probeEpochs ? { probeEpochs: options.probeEpochs } : {}),
+          ...(options.probeWeightDecay ? { probeWeightDecays: options.probeWeightDecay } : {}),
           onNote: note,
         });
         io.stdout(`${card.name}: linear probe ${percent(card.metrics.linearProbe)}, kNN ${percent(card.metrics.knn)}, classifier ${percent(card.metrics.classifierTop1)} on ${evalData.info.name} ${evalData.info.split} (${evalData.size} images)\n`);

@@ -190,7 +190,7 @@ function resolveLinear(settings: ProbeSettings): LinearSettings {
 }
 
 /** Held-out accuracy of each weight decay, fitted on the rest of the training set. */
-function sweepWeightDecay(data: ProbeData, settings: LinearSettings, random: RandomStream) {
+function sweepWeightDecay(data: Pick<ProbeData, 'dim' | 'numClasses' | 'train'>, settings: LinearSettings, random: RandomStream) {
   const { dim, numClasses, train } = data;
   const { first: fitPart, second: heldPart } = stratifiedPartition(train.labels, numClasses, 1 - settings.heldOutFraction, random.derive('held-out'));
   if (heldPart.length === 0 || fitPart.length === 0) {
@@ -216,46 +216,92 @@ function sweepWeightDecay(data: ProbeData, settings: LinearSettings, random: Ran
   return { best: best!, sweep, heldOutCount: heldPart.length };
 }
 
+/** A linear probe fitted on standardised training features, with how its weight decay was chosen. */
+export interface FittedLinearProbe {
+  readonly model: LogisticModel;
+  /** The training features' statistics: new features are standardised with these. */
+  readonly statistics: FeatureStatistics;
+  readonly weightDecay: number;
+  readonly sweep: readonly { weightDecay: number; heldOutAccuracy: number; iterations: number }[] | null;
+  readonly heldOutCount: number;
+}
+
+/**
+ * Fits the linear probe on the training features: with several weight decays, each is fitted on a
+ * seeded stratified part of the training set and scored on the held-out rest, and the best is
+ * refitted (warm-started) on the whole training set.
+ */
+export function fitLinearProbe(data: Pick<ProbeData, 'dim' | 'numClasses' | 'train'>, rawSettings: ProbeSettings, random: RandomStream): FittedLinearProbe {
+  const settings = resolveLinear(rawSettings);
+  const { dim, numClasses, train } = data;
+  const trainCount = checkFeatureSet('train', train, dim, numClasses);
+  ensure(trainCount > 0, 'the linear probe needs at least one training example');
+  const sweep = settings.weightDecays.length > 1 ? sweepWeightDecay(data, settings, random) : undefined;
+  const weightDecay = sweep?.best.weightDecay ?? settings.weightDecays[0]!;
+  const statistics = featureStatistics(train.features, trainCount, dim);
+  const model = fitLogisticRegression(
+    standardise(train.features, trainCount, dim, statistics),
+    train.labels,
+    dim,
+    numClasses,
+    weightDecay,
+    sweep ? { init: packParameters(sweep.best.model) } : {},
+  );
+  return { model, statistics, weightDecay, sweep: sweep?.sweep ?? null, heldOutCount: sweep?.heldOutCount ?? 0 };
+}
+
+/** The probe's class predictions for raw (unstandardised) features, row-major count × dim. */
+export function predictLinearProbe(probe: FittedLinearProbe, features: Float32Array): Int32Array {
+  const { dim } = probe.model;
+  const count = features.length / dim;
+  return count ? predictLogistic(probe.model, standardise(features, count, dim, probe.statistics)) : new Int32Array(0);
+}
+
+/**
+ * The probe as one dense layer on raw features, standardisation folded in:
+ * kernel[d][k] = W[k][d] / σ_d and bias_k = b_k − Σ_d μ_d·W[k][d] / σ_d. The kernel is
+ * dim × classes, row-major, as a dense layer stores it.
+ */
+export function foldedProbeWeights(probe: FittedLinearProbe): { kernel: Float32Array; bias: Float32Array } {
+  const { model, statistics } = probe;
+  const { dim, numClasses } = model;
+  const kernel = new Float32Array(dim * numClasses);
+  const bias = new Float32Array(numClasses);
+  for (let k = 0; k < numClasses; k++) {
+    let shift = 0;
+    for (let d = 0; d < dim; d++) {
+      const weight = model.weights[k * dim + d]! / statistics.scale[d]!;
+      kernel[d * numClasses + k] = weight;
+      shift += statistics.mean[d]! * weight;
+    }
+    bias[k] = model.bias[k]! - shift;
+  }
+  return { kernel, bias };
+}
+
 /**
  * Linear probe: multinomial logistic regression on features standardised with training
- * statistics, fitted by L-BFGS. With several weight decays, each is fitted on a seeded
- * stratified part of the training set and scored on the held-out rest; the best is refitted
- * on the whole training set.
+ * statistics, fitted by L-BFGS, its weight decay swept on a held-out part of the training set.
  */
 export const linearProbe: ProbeProtocol = {
   id: 'linear',
   description: 'multinomial logistic regression on standardised features (L-BFGS), weight decay swept on a held-out part of the training set',
   accepts: ACCEPTS,
   resolve: resolveLinear,
-  async run(data, rawSettings, random) {
-    const settings = resolveLinear(rawSettings);
-    const { dim, numClasses, train, test } = data;
-    const trainCount = checkFeatureSet('train', train, dim, numClasses);
-    const testCount = checkFeatureSet('test', test, dim, numClasses);
-    ensure(trainCount > 0, 'the linear probe needs at least one training example');
-    const sweep = settings.weightDecays.length > 1 ? sweepWeightDecay(data, settings, random) : undefined;
-    const weightDecay = sweep?.best.weightDecay ?? settings.weightDecays[0]!;
-    const stats = featureStatistics(train.features, trainCount, dim);
-    const model = fitLogisticRegression(
-      standardise(train.features, trainCount, dim, stats),
-      train.labels,
-      dim,
-      numClasses,
-      weightDecay,
-      sweep ? { init: packParameters(sweep.best.model) } : {},
-    );
-    const predictions = testCount ? predictLogistic(model, standardise(test.features, testCount, dim, stats)) : new Int32Array(0);
+  async run(data, settings, random) {
+    checkFeatureSet('test', data.test, data.dim, data.numClasses);
+    const probe = fitLinearProbe(data, settings, random);
     return {
-      predictions,
-      labels: test.labels,
-      settings,
+      predictions: predictLinearProbe(probe, data.test.features),
+      labels: data.test.labels,
+      settings: resolveLinear(settings),
       details: {
-        weightDecay,
-        sweep: sweep?.sweep ?? null,
-        heldOutCount: sweep?.heldOutCount ?? 0,
-        trainLoss: model.loss,
-        iterations: model.iterations,
-        converged: model.converged,
+        weightDecay: probe.weightDecay,
+        sweep: probe.sweep,
+        heldOutCount: probe.heldOutCount,
+        trainLoss: probe.model.loss,
+        iterations: probe.model.iterations,
+        converged: probe.model.converged,
       },
     };
   },

@@ -33,6 +33,8 @@ export interface ModelCard {
   readonly metrics: {
     /** Linear probe on frozen embeddings (trained on the training data, scored on the evaluation data). */
     readonly linearProbe: number;
+    /** The weight decay the probe's held-out sweep picked (absent on cards from before the sweep). */
+    readonly linearProbeWeightDecay?: number;
     readonly knn: number;
     readonly knnSettings: { readonly k: number; readonly temperature: number };
     /** The exported classifier's top-1 (the trained head for supervised methods, the probe otherwise), measured on the written files. */
@@ -88,7 +90,7 @@ export function renderCardMarkdown(card: ModelCard): string {
     '',
     '| metric | value |',
     '|---|---|',
-    `| linear probe (frozen embedding) | ${percent(card.metrics.linearProbe)} |`,
+    `| linear probe (frozen embedding${card.metrics.linearProbeWeightDecay === undefined ? '' : `, L-BFGS, weight decay ${card.metrics.linearProbeWeightDecay}`}) | ${percent(card.metrics.linearProbe)} |`,
     `| weighted kNN (k ${card.metrics.knnSettings.k}, T ${card.metrics.knnSettings.temperature}, cosine) | ${percent(card.metrics.knn)} |`,
     `| shipped classifier top-1 (${card.metrics.classifierHead === 'trained' ? 'trained head' : 'linear-probe head'}) | ${percent(card.metrics.classifierTop1)} |`,
     '',

@@ -4,9 +4,15 @@ import type { Dataset } from '../../data/dataset.js';
 import { evaluateClean } from '../../runner/clean-eval.js';
 import { RandomStream } from '../../random/stream.js';
 import { loadClassifier } from '../load.js';
-import { composeClassifier, embeddingSize, parameterCount } from './architecture.js';
+import { CLASSIFIER_LAYER, composeClassifier, embeddingSize, parameterCount } from './architecture.js';
 import { INTENDED_USE, LIMITATIONS, writeCard, type ModelCard } from './card.js';
-import { extractFeatures, fitLinearProbe, KNN_DEFAULTS, knnAccuracy, probeAccuracy, probeLayer, PROBE_DEFAULTS, type LabelledFeatures } from './evaluate.js';
+import type { Backbone } from '../contract.js';
+import { extractEmbeddings } from '../probes/embeddings.js';
+import { KNN_DEFAULTS, knnProbe } from '../probes/knn.js';
+import { fitLinearProbe, foldedProbeWeights, predictLinearProbe } from '../probes/linear.js';
+import type { ProbeData, ProbeSettings } from '../probes/types.js';
+import { accuracy } from '../../runner/metrics.js';
+import { denseHead } from './heads.js';
 import { exportLayersModel } from './export.js';
 import type { TrainingRun } from './train-loop.js';
 
@@ -19,7 +25,8 @@ export interface FinishOptions {
   readonly trainData: Dataset;
   readonly evalData: Dataset;
   readonly float16?: boolean;
-  readonly probeEpochs?: number;
+  /** Weight decays the linear probe sweeps (default: the probe protocol's grid). */
+  readonly probeWeightDecays?: readonly number[];
   readonly onNote?: (text: string) => void;
 }
 
@@ -31,20 +38,33 @@ export interface FinishOptions {
 export async function finishRun(run: TrainingRun, options: FinishOptions): Promise<ModelCard> {
   const { backbone } = run.models;
   const note = options.onNote ?? (() => undefined);
-  const embed = (images: tf.Tensor4D) => backbone.apply(images, { training: false }) as tf.Tensor2D;
   const dimension = embeddingSize(run.architecture);
   const numClasses = run.setup.numClasses;
+  // The same protocols as `ssl-robust probe`, so zoo cards and audits report comparable numbers.
+  const frozen: Backbone = {
+    name: options.name,
+    inputShape: run.architecture.inputShape,
+    embeddingSize: dimension,
+    embed: (images) => backbone.apply(images, { training: false }) as tf.Tensor2D,
+  };
   note('extracting features');
-  const train: LabelledFeatures = { features: await extractFeatures(embed, options.trainData), labels: options.trainData.labels, dimension };
-  const test: LabelledFeatures = { features: await extractFeatures(embed, options.evalData), labels: options.evalData.labels, dimension };
+  const data: ProbeData = {
+    dim: dimension,
+    numClasses,
+    train: { features: await extractEmbeddings(frozen, options.trainData, { batchSize: 500 }), labels: options.trainData.labels },
+    test: { features: await extractEmbeddings(frozen, options.evalData, { batchSize: 500 }), labels: options.evalData.labels },
+  };
+  const random = RandomStream.fromSeed(run.setup.seed).derive('probe');
   note('weighted kNN');
-  const knn = await knnAccuracy(train, test, { ...KNN_DEFAULTS, numClasses });
+  const knnRun = await knnProbe.run(data, {}, random);
+  const knn = accuracy(knnRun.predictions, knnRun.labels);
   note('linear probe');
-  const probe = await fitLinearProbe(train, { ...PROBE_DEFAULTS, epochs: options.probeEpochs ?? PROBE_DEFAULTS.epochs, numClasses }, RandomStream.fromSeed(run.setup.seed).derive('probe'));
-  const linearProbe = await probeAccuracy(probe, test);
+  const probeSettings: ProbeSettings = options.probeWeightDecays ? { weightDecays: options.probeWeightDecays } : {};
+  const probe = fitLinearProbe(data, probeSettings, random);
+  const linearProbe = accuracy(predictLinearProbe(probe, data.test.features), data.test.labels);
 
   const trainedHead = run.trainer.classifierHead;
-  const head = trainedHead ? run.models.heads[trainedHead]! : probeLayer(probe);
+  const head = trainedHead ? run.models.heads[trainedHead]! : denseHead(CLASSIFIER_LAYER, dimension, foldedProbeWeights(probe));
   const classifier = composeClassifier(run.architecture, backbone, head, options.name);
   const written = await exportLayersModel(classifier, options.folder, {
     ...(options.float16 ? { float16: true } : {}),
@@ -81,7 +101,7 @@ export async function finishRun(run: TrainingRun, options: FinishOptions): Promi
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`,
     trainingData: { ...run.setup.data, labelsUsed: supervised },
     evaluationData: { name: options.evalData.info.name, split: options.evalData.info.split, size: options.evalData.size },
-    metrics: { linearProbe, knn, knnSettings: { ...KNN_DEFAULTS }, classifierTop1, classifierHead: trainedHead ? 'trained' : 'linear-probe' },
+    metrics: { linearProbe, linearProbeWeightDecay: probe.weightDecay, knn, knnSettings: { ...KNN_DEFAULTS }, classifierTop1, classifierHead: trainedHead ? 'trained' : 'linear-probe' },
     goal: { metric: supervised ? 'top1' : 'linearProbe', target, reached, met: reached >= target },
     history: run.history,
     files: { modelJson: 'model.json', sha256: written.sha256, weightBytes: written.bytes, float16: options.float16 === true },

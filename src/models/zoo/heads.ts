@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { RandomStream } from '../../random/stream.js';
 import { seededDense } from './architecture.js';
@@ -17,4 +18,15 @@ export function mlpHead(random: RandomStream, name: string, inputSize: number, h
   x = tfl.layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(x) as tfl.SymbolicTensor;
   const out = seededDense(random, `${name}_out`, output).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name });
+}
+
+/** A dense layer with given weights (kernel inputSize × units, row-major), e.g. a linear probe turned into a classifier head. */
+export function denseHead(name: string, inputSize: number, weights: { kernel: Float32Array; bias: Float32Array }): tfl.layers.Layer {
+  const units = weights.bias.length;
+  const layer = tfl.layers.dense({ name, units, inputShape: [inputSize] });
+  layer.build([null, inputSize]);
+  const values = [tf.tensor2d(weights.kernel, [inputSize, units]), tf.tensor1d(weights.bias)];
+  layer.setWeights(values);
+  tf.dispose(values);
+  return layer;
 }
