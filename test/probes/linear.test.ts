@@ -15,6 +15,7 @@ import {
   predictLinearProbe,
   predictLogistic,
   standardise,
+  SWEEP_SAMPLE_LIMIT,
 } from '../../src/models/probes/linear.js';
 import { minimiseLbfgs } from '../../src/models/probes/lbfgs.js';
 import { RandomStream } from '../../src/random/stream.js';
@@ -206,6 +207,23 @@ describe('weight-decay sweep', () => {
     expect(run.details['weightDecay']).toBe(sweep.find((s) => s.heldOutAccuracy === best)!.weightDecay);
     expect(run.details['heldOutCount']).toBe(30);
     expect(run.settings).toEqual({ weightDecays: [1, 1e-1, 1e-2, 1e-3], heldOutFraction: 0.25 });
+  });
+
+  it('sweeps on a stratified sample of a large training set, then fits the chosen decay on all of it', async () => {
+    const random = RandomStream.fromSeed(8);
+    const n = SWEEP_SAMPLE_LIMIT + 1000;
+    const x = random.fillNormal(new Float32Array(n * 2));
+    // Class 1 is rare (1 in 5), so a plain (unstratified) sample would not keep its share exactly.
+    const y = Int32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
+    for (let i = 0; i < n; i++) x[i * 2]! += y[i] ? 2 : -2;
+    const data = { dim: 2, numClasses: 2, train: { features: x, labels: y }, test: { features: x.slice(0, 200), labels: y.slice(0, 100) } };
+    const probe = fitLinearProbe(data, { weightDecays: [1e-2, 1], heldOutFraction: 0.2 }, RandomStream.fromSeed(0));
+    expect(probe.sweepExamples).toBe(SWEEP_SAMPLE_LIMIT);
+    expect(probe.heldOutCount).toBe(0.2 * SWEEP_SAMPLE_LIMIT);
+    // The final statistics come from every training example, not from the sample.
+    expect(probe.statistics.mean[0]).toBeCloseTo(featureStatistics(x, n, 2).mean[0]!, 12);
+    const small = fitLinearProbe({ ...data, train: { features: x.slice(0, 2000), labels: y.slice(0, 1000) } }, { weightDecays: [1e-2, 1] }, RandomStream.fromSeed(0));
+    expect(small.sweepExamples).toBe(1000);
   });
 
   it('refuses settings it does not take and bad values', async () => {

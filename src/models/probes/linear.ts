@@ -189,10 +189,26 @@ function resolveLinear(settings: ProbeSettings): LinearSettings {
   return { weightDecays: [...new Set(weightDecays)].sort((a, b) => b - a), heldOutFraction };
 }
 
-/** Held-out accuracy of each weight decay, fitted on the rest of the training set. */
+/**
+ * The sweep looks at most this many training examples (a seeded stratified sample): choosing a
+ * weight decay needs far fewer than the final fit, and L-BFGS in float64 costs O(examples) per step.
+ */
+export const SWEEP_SAMPLE_LIMIT = 12_500;
+
+/** The training positions the sweep uses: all of them, or a stratified sample of SWEEP_SAMPLE_LIMIT. */
+function sweepSample(labels: Int32Array, numClasses: number, random: RandomStream): number[] {
+  if (labels.length <= SWEEP_SAMPLE_LIMIT) return Array.from(labels, (_, i) => i);
+  return stratifiedPartition(labels, numClasses, SWEEP_SAMPLE_LIMIT / labels.length, random).first;
+}
+
+/** Held-out accuracy of each weight decay, fitted on the rest of (a sample of) the training set. */
 function sweepWeightDecay(data: Pick<ProbeData, 'dim' | 'numClasses' | 'train'>, settings: LinearSettings, random: RandomStream) {
   const { dim, numClasses, train } = data;
-  const { first: fitPart, second: heldPart } = stratifiedPartition(train.labels, numClasses, 1 - settings.heldOutFraction, random.derive('held-out'));
+  const sample = sweepSample(train.labels, numClasses, random.derive('sweep-sample'));
+  const sampleLabels = Int32Array.from(sample, (p) => train.labels[p]!);
+  const parts = stratifiedPartition(sampleLabels, numClasses, 1 - settings.heldOutFraction, random.derive('held-out'));
+  const fitPart = parts.first.map((i) => sample[i]!);
+  const heldPart = parts.second.map((i) => sample[i]!);
   if (heldPart.length === 0 || fitPart.length === 0) {
     throw new UserInputError(`too few training examples (${train.labels.length}) to hold out ${settings.heldOutFraction} for the weight-decay sweep; give a single weight decay`);
   }
@@ -213,7 +229,7 @@ function sweepWeightDecay(data: Pick<ProbeData, 'dim' | 'numClasses' | 'train'>,
     // Strictly better only: on ties the stronger decay (seen first) stays.
     if (!best || heldOutAccuracy > best.heldOutAccuracy) best = { weightDecay, heldOutAccuracy, model };
   }
-  return { best: best!, sweep, heldOutCount: heldPart.length };
+  return { best: best!, sweep, heldOutCount: heldPart.length, sweepExamples: sample.length };
 }
 
 /** A linear probe fitted on standardised training features, with how its weight decay was chosen. */
@@ -224,12 +240,15 @@ export interface FittedLinearProbe {
   readonly weightDecay: number;
   readonly sweep: readonly { weightDecay: number; heldOutAccuracy: number; iterations: number }[] | null;
   readonly heldOutCount: number;
+  /** Training examples the sweep drew its fit and held-out parts from (0 without a sweep). */
+  readonly sweepExamples: number;
 }
 
 /**
  * Fits the linear probe on the training features: with several weight decays, each is fitted on a
- * seeded stratified part of the training set and scored on the held-out rest, and the best is
- * refitted (warm-started) on the whole training set.
+ * seeded stratified part of the training set (of a sample of SWEEP_SAMPLE_LIMIT examples when it
+ * is larger) and scored on the held-out rest, and the best is refitted (warm-started) on the
+ * whole training set.
  */
 export function fitLinearProbe(data: Pick<ProbeData, 'dim' | 'numClasses' | 'train'>, rawSettings: ProbeSettings, random: RandomStream): FittedLinearProbe {
   const settings = resolveLinear(rawSettings);
@@ -247,7 +266,7 @@ export function fitLinearProbe(data: Pick<ProbeData, 'dim' | 'numClasses' | 'tra
     weightDecay,
     sweep ? { init: packParameters(sweep.best.model) } : {},
   );
-  return { model, statistics, weightDecay, sweep: sweep?.sweep ?? null, heldOutCount: sweep?.heldOutCount ?? 0 };
+  return { model, statistics, weightDecay, sweep: sweep?.sweep ?? null, heldOutCount: sweep?.heldOutCount ?? 0, sweepExamples: sweep?.sweepExamples ?? 0 };
 }
 
 /** The probe's class predictions for raw (unstandardised) features, row-major count × dim. */
@@ -299,6 +318,7 @@ export const linearProbe: ProbeProtocol = {
         weightDecay: probe.weightDecay,
         sweep: probe.sweep,
         heldOutCount: probe.heldOutCount,
+        sweepExamples: probe.sweepExamples,
         trainLoss: probe.model.loss,
         iterations: probe.model.iterations,
         converged: probe.model.converged,
