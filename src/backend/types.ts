@@ -1,3 +1,5 @@
+import type { NativeKernelStatus } from './native/status.js';
+
 /** The compute backends ssl-robust can run on. `auto` picks the best available one. */
 export const BACKEND_NAMES = ['wasm', 'webgpu', 'tensorflow', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -13,6 +15,8 @@ export interface BackendAvailability {
   readonly hardwareGpu: boolean;
   /** Why it is unavailable, or a remark worth showing to a user. */
   readonly note?: string;
+  /** wasm only: whether the native CPU kernels replace its heavy ones, or why not. */
+  readonly nativeKernels?: NativeKernelStatus;
 }
 
 /**

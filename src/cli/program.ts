@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { NATIVE_ENV } from '../backend/native/index.js';
 import { messageOf, UserInputError } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
 import { registerAttackCommand } from './commands/attack.js';
@@ -56,6 +57,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     )
     .addOption(new Option('--seed <n>', 'seed for every random draw').default(0).argParser(parseSeed))
     .option('--quiet', 'no progress bars or notes on stderr', false)
+    .option('--no-native', 'run the wasm backend without the native CPU kernels (same as SSL_ROBUST_NATIVE=0)')
+    // The wasm backend reads the setting from the environment when it activates.
+    .hook('preAction', (root) => {
+      if (root.opts<{ native: boolean }>().native === false) process.env[NATIVE_ENV] = '0';
+    })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { autoChoice, probeBackends } from '../../backend/index.js';
+import { describeNativeStatus } from '../../backend/native/index.js';
 import type { CommandHost } from '../program.js';
 
 export function registerBackendsCommand(program: Command, host: CommandHost): void {
@@ -19,6 +20,7 @@ export function registerBackendsCommand(program: Command, host: CommandHost): vo
         const state = b.available ? 'available' : 'unavailable';
         const detail = [b.adapter, b.hardwareGpu ? 'GPU' : undefined, b.note].filter(Boolean).join('; ');
         io.stdout(`${b.name.padEnd(11)} ${state.padEnd(12)} ${detail}\n`);
+        if (b.nativeKernels) io.stdout(`${''.padEnd(24)} native kernels: ${describeNativeStatus(b.nativeKernels)}\n`);
       }
       io.stdout(`auto → ${auto}\n`);
     });

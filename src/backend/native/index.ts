@@ -1,0 +1,3 @@
+export { loadNativeAddon, NATIVE_ADDON_PATH, type NativeAddon } from './addon.js';
+export { isNativeKernelRegistered, NATIVE_KERNELS, registerNativeKernels, unregisterNativeKernels } from './register.js';
+export { describeNativeStatus, NATIVE_ENV, nativeKernelStatus, nativeKernelsDisabled, type NativeKernelStatus } from './status.js';
