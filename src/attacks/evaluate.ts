@@ -7,8 +7,9 @@ import type { Registry } from '../registry.js';
 import { checkCompatible } from '../runner/clean-eval.js';
 import { attacks as builtInAttacks } from './catalogue.js';
 import { crossEntropy } from './losses.js';
-import { selectChecks, type CheckSelection } from './sanity/catalogue.js';
+import { REATTACK_CHECKS, selectChecks, type CheckSelection } from './sanity/catalogue.js';
 import { runSanityChecks } from './sanity/run.js';
+import { checkTargetRule, chooseTargets, describeTargetRule, type TargetRule } from './targets.js';
 import type { SanityCheck, SanityContext } from './sanity/types.js';
 import type { AnyAttack, AttackBudget, AttackOptions, ExampleRecord, SanityFlag } from './types.js';
 
@@ -27,6 +28,12 @@ export interface RobustnessOptions {
   readonly registry?: Registry<AnyAttack>;
   /** Sanity checks run on the result (default all; `quick` skips the ones that attack again). */
   readonly checks?: CheckSelection;
+  /**
+   * Targeted mode: how each image's target class is picked (the attack must support targets).
+   * Success then means reaching the target; robust accuracy still counts images whose prediction
+   * stayed their label.
+   */
+  readonly targets?: TargetRule;
 }
 
 export interface EpsResult {
@@ -39,6 +46,10 @@ export interface EpsResult {
   /** Mean and max measured perturbation norm over the attacked images (0 when none). */
   readonly meanNorm: number;
   readonly maxNorm: number;
+  /** Targeted mode: the fraction of images given a target whose prediction reached it. */
+  readonly targetedSuccessRate?: number;
+  /** Targeted mode: how many images were given a target (the rest had none to reach). */
+  readonly targeted?: number;
 }
 
 export interface RobustnessEvaluation<P extends AttackBudget = AttackBudget> {
@@ -52,6 +63,8 @@ export interface RobustnessEvaluation<P extends AttackBudget = AttackBudget> {
   /** The fully resolved parameters at each ε (same order as results): nothing implicit. */
   readonly params: readonly P[];
   readonly seed: number;
+  /** Targeted mode's rule (`random`, `least-likely`, `class 3`); null when untargeted. */
+  readonly targets: string | null;
   /** Sanity-check findings; `checksRun` names the checks that applied and ran. */
   readonly flags: readonly SanityFlag[];
   readonly checksRun: readonly string[];
@@ -82,7 +95,14 @@ export async function evaluateRobustness(
   checkCompatible(classifier, dataset);
   const registry = options.registry ?? builtInAttacks;
   const attack = typeof options.attack === 'string' ? registry.get(options.attack) : options.attack;
-  const checks = selectChecks(options.checks ?? 'all');
+  const rule = options.targets;
+  if (rule !== undefined) {
+    const targetedIds = registry.list().filter((a) => a.targeted).map((a) => a.id);
+    ensure(attack.targeted, `${attack.id} has no targeted mode (attacks with one: ${targetedIds.join(', ')})`);
+    checkTargetRule(rule, classifier.numClasses);
+  }
+  // The re-attack checks compare untargeted attacks, so they say nothing about a targeted run.
+  const checks = selectChecks(options.checks ?? 'all').filter((check) => rule === undefined || !REATTACK_CHECKS.includes(check.id));
   ensure(options.eps.length > 0, 'no ε given: an attack needs at least one ε (there is no default)');
   const params = options.eps.map((eps) => attack.resolve(eps, options.options ?? {}) as AttackBudget);
   const root = RandomStream.fromSeed(options.seed);
@@ -98,10 +118,14 @@ export async function evaluateRobustness(
     const n = batch.labels.length;
     const images = tf.tensor4d(batch.images, [...batch.shape]);
     try {
-      const [predicted, cleanLoss] = await cleanPass(classifier, images, batch.labels);
+      const [predicted, cleanLoss, leastLikely] = await cleanPass(classifier, images, batch.labels);
       const correct = Array.from(predicted, (p, i) => p === batch.labels[i]);
-      const positions = correct.flatMap((ok, i) => (ok ? [i] : []));
       correct.forEach((ok, i) => (cleanCorrectAll[done + i] = ok ? 1 : 0));
+      // A target depends on the image only (not on ε), so every ε pushes towards the same class.
+      const targetOf = rule === undefined
+        ? undefined
+        : chooseTargets(rule, batch.labels, classifier.numClasses, Array.from(batch.indices, (index) => root.derive('target', index)), leastLikely);
+      const positions = correct.flatMap((ok, i) => (ok && targetOf?.[i] !== null ? [i] : []));
 
       for (let k = 0; k < params.length; k++) {
         const p = params[k] as AttackBudget;
@@ -114,6 +138,7 @@ export async function evaluateRobustness(
               {
                 images: subset,
                 labels: Int32Array.from(positions, (i) => batch.labels[i] as number),
+                ...(targetOf ? { targets: Int32Array.from(positions, (i) => targetOf[i] as number) } : {}),
                 random: positions.map((i) => exampleStream(root, p.eps, batch.indices[i] as number)),
               },
               p,
@@ -122,16 +147,21 @@ export async function evaluateRobustness(
             attackCost += output.costPerImage * positions.length;
             output.perExample.forEach((outcome, j) => {
               const i = positions[j] as number;
+              const label = batch.labels[i] as number;
+              // Untargeted success is leaving the label; targeted success is reaching the target, and
+              // the image stays correct only if its prediction is still its label.
+              const adversarialCorrect = targetOf ? outcome.predicted === label : !outcome.success;
               byPosition.set(i, {
                 index: batch.indices[i] as number,
-                label: batch.labels[i] as number,
+                label,
                 eps: p.eps,
                 cleanCorrect: true,
-                adversarialCorrect: !outcome.success,
+                adversarialCorrect,
                 predicted: outcome.predicted,
-                brokenBy: outcome.success ? (outcome.brokenBy ?? attack.id) : null,
+                brokenBy: adversarialCorrect ? null : (outcome.brokenBy ?? attack.id),
                 norm: outcome.norm,
                 loss: outcome.loss,
+                ...(targetOf ? { target: targetOf[i] as number, targetReached: outcome.success } : {}),
               });
             });
           } finally {
@@ -144,12 +174,14 @@ export async function evaluateRobustness(
               index: batch.indices[i] as number,
               label: batch.labels[i] as number,
               eps: p.eps,
-              cleanCorrect: false,
-              adversarialCorrect: false,
+              // Not attacked: clean-misclassified, or (targeted at one class) already of that class.
+              cleanCorrect: correct[i] as boolean,
+              adversarialCorrect: correct[i] as boolean,
               predicted: predicted[i] as number,
-              brokenBy: 'clean',
+              brokenBy: correct[i] ? null : 'clean',
               norm: 0,
               loss: cleanLoss[i] as number,
+              ...(targetOf ? { target: targetOf[i] ?? null, targetReached: false } : {}),
             },
           );
         }
@@ -163,10 +195,12 @@ export async function evaluateRobustness(
 
   const cleanCorrect = cleanCorrectAll.reduce((a, b) => a + b, 0);
   const results = records.map((list, k): EpsResult => {
-    const attacked = list.filter((r) => r.cleanCorrect);
+    const attacked = list.filter((r) => r.cleanCorrect && (rule === undefined || r.target !== null));
     const robustCount = list.filter((r) => r.adversarialCorrect).length;
     const norms = attacked.map((r) => r.norm);
+    const reached = attacked.filter((r) => r.targetReached).length;
     return {
+      ...(rule !== undefined ? { targetedSuccessRate: attacked.length ? reached / attacked.length : 0, targeted: attacked.length } : {}),
       eps: (params[k] as AttackBudget).eps,
       robustAccuracy: total ? robustCount / total : 0,
       robustCount,
@@ -188,6 +222,7 @@ export async function evaluateRobustness(
     perExample,
     params,
     seed: options.seed,
+    targets: rule === undefined ? null : describeTargetRule(rule),
     flags,
     checksRun,
     attackCost,
@@ -218,17 +253,16 @@ async function checkResults(
   }
 }
 
-/** Clean predictions and cross-entropy losses of one batch. */
-export async function cleanPass(classifier: Classifier, images: tf.Tensor4D, labels: Int32Array): Promise<[Int32Array, Float32Array]> {
-  const [predicted, loss] = tf.tidy(() => {
+/** Clean predictions, cross-entropy losses and least-likely classes (lowest logit) of one batch. */
+export async function cleanPass(classifier: Classifier, images: tf.Tensor4D, labels: Int32Array): Promise<[Int32Array, Float32Array, Int32Array]> {
+  const outputs = tf.tidy(() => {
     const logits = classifier.logits(images);
-    return [tf.cast(tf.argMax(logits, 1), 'int32'), crossEntropy(logits, tf.tensor1d(labels, 'int32'))];
+    return [tf.cast(tf.argMax(logits, 1), 'int32'), crossEntropy(logits, tf.tensor1d(labels, 'int32')), tf.cast(tf.argMin(logits, 1), 'int32')];
   });
   try {
-    const [p, l] = await Promise.all([predicted.data(), loss.data()]);
-    return [Int32Array.from(p), Float32Array.from(l)];
+    const [p, l, least] = await Promise.all(outputs.map((t) => t.data()));
+    return [Int32Array.from(p!), Float32Array.from(l!), Int32Array.from(least!)];
   } finally {
-    predicted.dispose();
-    loss.dispose();
+    tf.dispose(outputs);
   }
 }

@@ -113,8 +113,12 @@ export interface ExampleRecord {
   readonly brokenBy: string | null;
   /** Measured perturbation norm; 0 when not attacked. */
   readonly norm: number;
-  /** Final loss against the true label; the clean loss when not attacked. */
+  /** Final loss against the true label (against the target in targeted mode); the clean loss when not attacked. */
   readonly loss: number;
+  /** Targeted mode: the class the attack pushed towards (null when the image had none to reach). */
+  readonly target?: number | null;
+  /** Targeted mode: whether the adversarial prediction is the target. */
+  readonly targetReached?: boolean;
 }
 
 /**
