@@ -246,3 +246,10 @@ export { labelNoiseFamily, parseNoiseEntry, type NoiseGridEntry } from './runner
 export { imbalanceFamily, parseImbalanceEntry, type ImbalanceGridEntry } from './runner/audit/families/imbalance.js';
 export { fewShotFamily } from './runner/audit/families/few-shot.js';
 export { notesOf, type AuditNote } from './runner/audit/results.js';
+
+// ONNX import: PyTorch exports as differentiable TF.js graphs (loadClassifier takes .onnx files too).
+export { loadOnnxClassifier, type OnnxLoadOptions } from './models/onnx/classifier.js';
+export { inspectOnnx, renderOnnxSummary, type OnnxSummary, type OnnxValueSummary } from './models/onnx/inspect.js';
+export { onnxOps } from './models/onnx/ops/index.js';
+export type { OpConverter } from './models/onnx/ops/types.js';
+export { readSidecar, sidecarPath, type OnnxSidecar } from './models/onnx/sidecar.js';

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseBackendChoice, type BackendChoice } from '../backend/index.js';
 import { messageOf } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
@@ -47,4 +47,40 @@ export function parseWeightDecayList(value: string): number[] {
     throw new InvalidArgumentError('must be comma-separated numbers ≥ 0, e.g. 1e-4,1e-3.');
   }
   return decays;
+}
+
+/** A comma list of finite numbers, e.g. an input mean 0.485,0.456,0.406. */
+export function parseNumberList(value: string): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  const numbers = parts.map(Number);
+  if (parts.some((part, i) => part === '' || !Number.isFinite(numbers[i]))) throw new InvalidArgumentError('must be comma-separated numbers, e.g. 0.485,0.456,0.406.');
+  return numbers;
+}
+
+/** How to read a .onnx --model: its normalisation (ONNX files do not carry it) and, where used, its embedding. */
+export interface ModelLoadFlags {
+  readonly inputMean?: number[];
+  readonly inputStd?: number[];
+  readonly embeddingNode?: string;
+}
+
+export function inputMeanOption(): Option {
+  return new Option('--input-mean <list>', '.onnx models: per-channel mean subtracted from [0, 1] images (default: <model>.onnx.json, else none)').argParser(parseNumberList);
+}
+
+export function inputStdOption(): Option {
+  return new Option('--input-std <list>', '.onnx models: per-channel std the images are divided by (default: <model>.onnx.json, else none)').argParser(parseNumberList);
+}
+
+export function embeddingNodeOption(): Option {
+  return new Option('--embedding-node <name>', 'GraphModels and .onnx models: the node (or value) whose output is the embedding');
+}
+
+/** loadClassifier's options from the flags given. */
+export function modelLoadOptions(flags: ModelLoadFlags): { inputMean?: number[]; inputStd?: number[]; embeddingNode?: string } {
+  return {
+    ...(flags.inputMean ? { inputMean: flags.inputMean } : {}),
+    ...(flags.inputStd ? { inputStd: flags.inputStd } : {}),
+    ...(flags.embeddingNode ? { embeddingNode: flags.embeddingNode } : {}),
+  };
 }

@@ -5,6 +5,7 @@ import { RandomStream } from '../random/stream.js';
 import { registerAttackCommand } from './commands/attack.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerGateCommand } from './commands/gate.js';
+import { registerInspectCommand } from './commands/inspect.js';
 import { registerMergeCommand } from './commands/merge.js';
 import { registerBackendsCommand } from './commands/backends.js';
 import { registerCorruptCommand } from './commands/corrupt.js';
@@ -38,6 +39,7 @@ const COMMANDS: readonly ((program: Command, host: CommandHost) => void)[] = [
   registerGateCommand,
   registerMergeCommand,
   registerZooCommand,
+  registerInspectCommand,
 ];
 
 /**

@@ -28,7 +28,7 @@ export interface Classifier {
 /** Facts about a loaded model for reports and manifests. */
 export interface ModelInfo {
   readonly file: string;
-  readonly format: 'layers-model' | 'graph-model';
+  readonly format: 'layers-model' | 'graph-model' | 'onnx';
   readonly sha256: string;
   readonly parameterCount: number;
   /** Problems worth telling the user that do not stop evaluation (NaN or Inf weights, …). */

@@ -7,6 +7,7 @@ import { ensure, messageOf, UserInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { Backbone, LoadedClassifier, ModelInfo } from './contract.js';
 import { readModelFiles, type LoadedArtifacts } from './files.js';
+import { loadOnnxClassifier } from './onnx/classifier.js';
 
 /** Models that ship inside the package, usable by name instead of a path. */
 export function bundledModelNames(): string[] {
@@ -27,12 +28,17 @@ export function resolveModelPath(spec: string): string {
 }
 
 export interface LoadOptions {
-  /** For GraphModels: the node whose output is the embedding. */
+  /** For GraphModels and ONNX files: the node whose output is the embedding. */
   readonly embeddingNode?: string;
+  /** For ONNX files: per-channel normalisation of [0, 1] images, (x - mean) / std. */
+  readonly inputMean?: readonly number[];
+  readonly inputStd?: readonly number[];
 }
 
-/** Loads a TF.js LayersModel or GraphModel from disk as a Classifier (logits out). */
+/** Loads a TF.js LayersModel or GraphModel, or an ONNX file, from disk as a Classifier (logits out). */
 export async function loadClassifier(spec: string, options: LoadOptions = {}): Promise<LoadedClassifier> {
+  if (/\.onnx$/i.test(spec)) return loadOnnxClassifier(resolveModelPath(spec), options);
+  ensure(options.inputMean === undefined && options.inputStd === undefined, `--input-mean/--input-std apply to .onnx models only; a TF.js model carries its normalisation inside`);
   const files = await readModelFiles(resolveModelPath(spec));
   const isGraph = files.json.format === 'graph-model' || hasGraphTopology(files.json.modelTopology);
   try {

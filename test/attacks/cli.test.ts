@@ -59,7 +59,17 @@ describe('ssl-robust attack', () => {
     expect(run.stdout).toMatch(/0\.1000\s+\d+\.\d\d%/);
   });
 
+  it('runs a targeted attack and prints how often each ε reached the target', async () => {
+    const run = await cli([...base, '--attack', 'pgd', '--eps', '0.1', '--steps', '3', '--targeted', 'random', '--limit', '12', '--checks', 'none']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/targeted \(random\), seed 0/);
+    expect(run.stdout).toMatch(/target hit\n\s+0\.1000\s+\d+\.\d\d%.*\d+\.\d\d%\n/);
+  });
+
   it.each([
+    [['--attack', 'apgd-ce', '--eps', '0.1', '--targeted', 'random'], /apgd-ce has no targeted mode \(attacks with one: fgsm, pgd, square\)/],
+    [['--attack', 'pgd', '--eps', '0.1', '--targeted', 'likely'], /unknown target rule 'likely'/],
+    [['--attack', 'min-eps', '--eps', '0.1', '--targeted', '2'], /min-eps has no targeted mode/],
     [['--attack', 'pgd'], /no ε given: pass --eps .* or --preset .*there is no default ε/],
     [['--attack', 'cw', '--eps', '0.1'], /unknown attack 'cw' \(known: fgsm, pgd, apgd-ce, apgd-t, apgd-dlr, square, ensemble, min-eps\)/],
     [['--attack', 'pgd', '--eps', '-0.1'], /--eps: ε must be ≥ 0, got -0.1/],

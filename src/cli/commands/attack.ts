@@ -5,15 +5,16 @@ import { evaluateRobustness } from '../../attacks/evaluate.js';
 import { parseEpsList, resolveBudget } from '../../attacks/presets.js';
 import { evaluateMinimalEps, MIN_EPS_DEFAULT_BISECTIONS, MIN_EPS_ID, resolveMinEps } from '../../attacks/min-eps.js';
 import { sanityChecks, selectChecks, type CheckSelection } from '../../attacks/sanity/catalogue.js';
+import { parseTargetRule, type TargetRule } from '../../attacks/targets.js';
 import { NORMS, type AnyAttack, type AttackOptions, type ExampleRecord, type Norm } from '../../attacks/types.js';
 import { openDataset, type Split } from '../../data/open.js';
 import { ensure, messageOf } from '../../errors.js';
 import { loadClassifier } from '../../models/load.js';
-import { parsePositiveInt } from '../options.js';
+import { inputMeanOption, inputStdOption, modelLoadOptions, parsePositiveInt, type ModelLoadFlags } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar } from '../progress.js';
 
-interface AttackCliOptions {
+interface AttackCliOptions extends ModelLoadFlags {
   model: string;
   data: string;
   split: Split;
@@ -27,6 +28,7 @@ interface AttackCliOptions {
   randomStart: boolean;
   queries?: number;
   targetClasses?: number;
+  targeted?: TargetRule;
   bisections?: number;
   checks: CheckSelection;
   limit?: number;
@@ -50,6 +52,14 @@ function checksOption(value: string): CheckSelection {
     throw new InvalidArgumentError(messageOf(error));
   }
   return selection;
+}
+
+function targetRuleOption(value: string): TargetRule {
+  try {
+    return parseTargetRule(value);
+  } catch (error) {
+    throw new InvalidArgumentError(messageOf(error));
+  }
 }
 
 function nonNegativeNumber(value: string): number {
@@ -89,7 +99,9 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
   program
     .command('attack')
     .description('robust accuracy of a model under an adversarial attack at one or more ε')
-    .requiredOption('--model <path|name>', 'model.json (or its folder), or a bundled model name')
+    .requiredOption('--model <path|name>', 'model.json (or its folder), a .onnx file, or a bundled model name')
+    .addOption(inputMeanOption())
+    .addOption(inputStdOption())
     .option('--data <path|name>', 'fashion-mnist, fashion-mnist-subset, an IDX folder or a .npy file', 'fashion-mnist')
     .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('test'))
     .requiredOption('--attack <id>', `the attack: ${[...attacks.ids(), MIN_EPS_ID].join(', ')}`)
@@ -102,6 +114,7 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
     .option('--no-random-start', 'pgd: start at the clean image instead of a random point of the ε-ball')
     .option('--queries <n>', 'square: queries per image (default 5000)', parsePositiveInt)
     .option('--target-classes <n>', 'apgd-t: how many top wrong classes to target (default 9)', parsePositiveInt)
+    .option('--targeted <rule>', 'targeted mode (fgsm, pgd, square): push each image towards a random other class, its least-likely class, or class N', targetRuleOption)
     .option('--bisections <n>', `min-eps: halvings of each image's ε interval (default ${MIN_EPS_DEFAULT_BISECTIONS})`, parsePositiveInt)
     .option('--checks <which>', `sanity checks: all, quick (no re-attacks), none, or ids (${sanityChecks.ids().join(', ')})`, checksOption, 'all')
     .option('--limit <n>', 'attack only the first n images, in file order', parsePositiveInt)
@@ -129,11 +142,16 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
         ...(options.targetClasses !== undefined ? { targetClasses: options.targetClasses } : {}),
       };
       ensure(minEps || options.bisections === undefined, `${options.attack} does not take --bisections (only min-eps does)`);
+      ensure(!minEps || options.targeted === undefined, 'min-eps has no targeted mode');
+      ensure(
+        options.targeted === undefined || attack === undefined || attack.targeted,
+        () => `${options.attack} has no targeted mode (attacks with one: ${attacks.list().filter((a) => a.targeted).map((a) => a.id).join(', ')})`,
+      );
       const minEpsParams = minEps ? resolveMinEpsCli(budget, attackOptions, options.bisections) : undefined;
       for (const eps of budget.eps) attack?.resolve(eps, attackOptions);
 
       const backend = await useBackend(globals.backend);
-      const model = await loadClassifier(options.model);
+      const model = await loadClassifier(options.model, modelLoadOptions(options));
       try {
         const opened = await openDataset({ spec: options.data, split: options.split, imageSize: model.inputShape[0], env: io.env });
         if (opened.note) note(opened.note);
@@ -192,13 +210,14 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           seed: globals.seed,
           batchSize: options.batchSize,
           checks: options.checks,
+          ...(options.targeted !== undefined ? { targets: options.targeted } : {}),
           onProgress: bar.update,
         });
         bar.finish();
 
         if (options.json) {
           printJson(result, {
-            params: { attack: chosen.id, norm: budget.norm, preset: budget.preset, perEps: result.params },
+            params: { attack: chosen.id, norm: budget.norm, preset: budget.preset, targets: result.targets, perEps: result.params },
             flags: result.flags,
             checksRun: result.checksRun,
             brokenBy: countBrokenBy(result.perExample),
@@ -210,12 +229,12 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           .filter(([key]) => key !== 'eps' && key !== 'stepSize')
           .map(([k, v]) => (k === 'members' ? `members=${(v as { attack: string }[]).map((m) => m.attack).join('→')}` : `${k}=${v}`));
         lines.push(
-          `attack    ${chosen.id} ${shown.join(' ')}${budget.preset ? ` (preset ${budget.preset})` : ''}, seed ${result.seed}`,
+          `attack    ${chosen.id} ${shown.join(' ')}${budget.preset ? ` (preset ${budget.preset})` : ''}${result.targets ? `, targeted (${result.targets})` : ''}, seed ${result.seed}`,
           `clean     ${percent(result.cleanAccuracy)} (${result.cleanCorrect}/${result.total})`,
           '',
-          '       ε   robust acc   mean norm    max norm',
+          `       ε   robust acc   mean norm    max norm${result.targets ? '  target hit' : ''}`,
           ...result.results.map((r) =>
-            `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}  ${r.meanNorm.toFixed(4).padStart(10)}  ${r.maxNorm.toFixed(4).padStart(10)}`),
+            `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}  ${r.meanNorm.toFixed(4).padStart(10)}  ${r.maxNorm.toFixed(4).padStart(10)}${r.targetedSuccessRate === undefined ? '' : percent(r.targetedSuccessRate).padStart(12)}`),
           '',
           `${result.seconds.toFixed(1)} s, ${result.attackCost} ${chosen.kind === 'black-box' ? 'queries' : 'gradient steps'}`,
           `checks    ${result.checksRun.length ? result.checksRun.join(', ') : 'none'}`,

@@ -3,11 +3,11 @@ import { useBackend } from '../../backend/index.js';
 import { openDataset, type Split } from '../../data/open.js';
 import { loadClassifier } from '../../models/load.js';
 import { evaluateClean } from '../../runner/clean-eval.js';
-import { parsePositiveInt } from '../options.js';
+import { inputMeanOption, inputStdOption, modelLoadOptions, parsePositiveInt, type ModelLoadFlags } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar } from '../progress.js';
 
-interface EvalOptions {
+interface EvalOptions extends ModelLoadFlags {
   model: string;
   data: string;
   split: Split;
@@ -23,7 +23,9 @@ export function registerEvalCommand(program: Command, host: CommandHost): void {
   program
     .command('eval')
     .description('clean top-1 accuracy of a model on a dataset, overall and per class')
-    .requiredOption('--model <path|name>', 'model.json (or its folder), or a bundled model name')
+    .requiredOption('--model <path|name>', 'model.json (or its folder), a .onnx file, or a bundled model name')
+    .addOption(inputMeanOption())
+    .addOption(inputStdOption())
     .option('--data <path|name>', 'fashion-mnist, fashion-mnist-subset, an IDX folder, a .npy file or an image-folder tree', 'fashion-mnist')
     .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('test'))
     .option('--limit <n>', 'evaluate only the first n images, in file order', parsePositiveInt)
@@ -36,7 +38,7 @@ export function registerEvalCommand(program: Command, host: CommandHost): void {
       const { io, globals } = host.contextFor(command);
       const note = (text: string) => !globals.quiet && io.stderr(`${text}\n`);
       const backend = await useBackend(globals.backend);
-      const model = await loadClassifier(options.model);
+      const model = await loadClassifier(options.model, modelLoadOptions(options));
       try {
         const [modelSize, , modelChannels] = model.inputShape;
         const opened = await openDataset({

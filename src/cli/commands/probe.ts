@@ -12,11 +12,11 @@ import { evaluateProbe, type ProbeEvaluation } from '../../models/probes/evaluat
 import { readSplitFile } from '../../labels/split-file.js';
 import { partitionSplit, restrictToSplitFile, wholeSplit, type ProbeSplit } from '../../models/probes/split.js';
 import type { ProbeSettingName, ProbeSettings } from '../../models/probes/types.js';
-import { parsePositiveInt, parseWeightDecayList } from '../options.js';
+import { inputMeanOption, inputStdOption, modelLoadOptions, parsePositiveInt, parseWeightDecayList, type ModelLoadFlags } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar } from '../progress.js';
 
-interface ProbeCliOptions {
+interface ProbeCliOptions extends ModelLoadFlags {
   model: string;
   data: string;
   protocol: string;
@@ -151,10 +151,12 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
   program
     .command('probe')
     .description('accuracy of a frozen backbone\'s embeddings under a linear probe, weighted kNN or few-shot prototypes')
-    .requiredOption('--model <path|name>', 'model.json (or its folder), or a bundled model name; its embedding layer is the backbone')
+    .requiredOption('--model <path|name>', 'model.json (or its folder), a .onnx file, or a bundled model name; its embedding layer is the backbone')
+    .addOption(inputMeanOption())
+    .addOption(inputStdOption())
     .option('--data <path|name>', 'fashion-mnist, fashion-mnist-subset, an IDX folder, a .npy file or an image-folder tree', 'fashion-mnist')
     .requiredOption('--protocol <id>', `the protocol: ${probeProtocols.ids().join(', ')}`)
-    .option('--embedding-node <name>', 'GraphModels: the node whose output is the embedding')
+    .option('--embedding-node <name>', 'GraphModels and .onnx models: the node (or value) whose output is the embedding')
     .option('--train-fraction <x>', 'data with one set only: the fraction given to training by a seeded stratified partition', fraction, 0.5)
     .option('--weight-decay <list>', 'linear: L2 weight decays to sweep, comma-separated (default 1e-4,1e-3,1e-2,1e-1,1)', parseWeightDecayList)
     .option('--held-out <x>', 'linear: fraction of the training set held out for the sweep (default 0.2)', fraction)
@@ -187,7 +189,7 @@ export function registerProbeCommand(program: Command, host: CommandHost): void 
       const backend = await useBackend(globals.backend);
       let model: LoadedClassifier | undefined;
       try {
-        model = await loadClassifier(options.model, options.embeddingNode ? { embeddingNode: options.embeddingNode } : {});
+        model = await loadClassifier(options.model, modelLoadOptions(options));
         const backbone = model.backbone;
         ensure(backbone, `${model.info.file}: no embedding to probe (a LayersModel needs a layer named 'embedding' or a final layer with an input; a GraphModel needs --embedding-node)`);
         for (const warning of model.info.warnings) warn(warning);

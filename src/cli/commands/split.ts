@@ -14,11 +14,11 @@ import type { FeatureMatrix } from '../../labels/types.js';
 import { loadClassifier } from '../../models/load.js';
 import { defaultEmbeddingCacheFolder } from '../../models/probes/cache.js';
 import { datasetEmbeddings } from '../../models/probes/embeddings.js';
-import { parsePositiveInt, type GlobalOptions } from '../options.js';
+import { inputMeanOption, inputStdOption, modelLoadOptions, parsePositiveInt, type GlobalOptions, type ModelLoadFlags } from '../options.js';
 import type { CommandHost } from '../program.js';
 import { progressBar, type CliIo } from '../progress.js';
 
-interface SplitOptions {
+interface SplitOptions extends ModelLoadFlags {
   data: string;
   split: Split;
   noise?: string;
@@ -66,9 +66,9 @@ function printSummary(io: CliIo, split: SplitFile, file: string): void {
 }
 
 /** A backbone's embeddings of every image, as instance-dependent noise's features. */
-async function backboneFeatures(model: string, dataset: Dataset, io: CliIo, globals: GlobalOptions): Promise<FeatureMatrix> {
+async function backboneFeatures(model: string, flags: ModelLoadFlags, dataset: Dataset, io: CliIo, globals: GlobalOptions): Promise<FeatureMatrix> {
   await useBackend(globals.backend);
-  const classifier = await loadClassifier(model);
+  const classifier = await loadClassifier(model, modelLoadOptions(flags));
   try {
     const backbone = classifier.backbone;
     ensure(backbone, `${classifier.info.file}: no embedding layer to take features from (a LayersModel needs a layer named 'embedding')`);
@@ -98,7 +98,9 @@ export function registerSplitCommand(program: Command, host: CommandHost): void 
     .option('--noise <spec>', 'symmetric:<ε>, uniform-mix:<ε>, pair-flip:<ε>, asym:<fashion-mnist|mnist|cifar10|map.json>:<ε>, idn:<ε>[:<std>]')
     .addOption(new Option('--noise-sampling <how>', 'per-example draws, or exact per-class proportions').choices(NOISE_SAMPLINGS).default('per-example'))
     .option('--features <file.npy>', 'idn: features [n × d] (e.g. a backbone\'s embeddings); default: the flattened images, as Xia et al.')
-    .option('--model <path|name>', 'idn: take the features from this backbone\'s embedding (cached like probe\'s)')
+    .option('--model <path|name>', 'idn: take the features from this backbone\'s embedding (cached like probe\'s; a .onnx file too)')
+    .addOption(inputMeanOption())
+    .addOption(inputStdOption())
     .option('--imbalance <spec>', 'longtail:<ρ> or step:<ρ>[:<μ>]')
     .option('--class-order <order>', 'imbalance: seeded, natural, or class names/indices head first, comma-separated', 'seeded')
     .option('--max-per-class <n>', 'imbalance: n_max, the head class\'s count (default: the most every class can supply)', parsePositiveInt)
@@ -169,7 +171,7 @@ export function registerSplitCommand(program: Command, host: CommandHost): void 
           : options.features
             ? await readFeaturesNpy(options.features)
             : options.model
-              ? await backboneFeatures(options.model, dataset, io, globals)
+              ? await backboneFeatures(options.model, options, dataset, io, globals)
               : undefined;
         const classOrder = parseClassOrder(options.classOrder, dataset.classNames);
         split = await makeSplit(dataset, {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ensure, messageOf, UserInputError } from '../../errors.js';
+import type { ModelInfo } from '../../models/contract.js';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { RandomStream } from '../../random/stream.js';
 import type { Registry } from '../../registry.js';
@@ -61,7 +62,7 @@ export interface Manifest {
   readonly backend: { readonly name: string; readonly adapter: string | null };
   readonly seed: number;
   readonly dataset: { readonly name: string; readonly source: string; readonly split: 'train' | 'test'; readonly size: number; readonly imageShape: readonly number[]; readonly sha256: string };
-  readonly models: readonly { readonly id: string; readonly path: string; readonly sha256: string; readonly format: 'layers-model' | 'graph-model'; readonly parameterCount: number }[];
+  readonly models: readonly { readonly id: string; readonly path: string; readonly sha256: string; readonly format: ModelInfo['format']; readonly parameterCount: number }[];
   readonly config: ResolvedAuditConfig;
   readonly startedAt: string;
   readonly finishedAt: string;
