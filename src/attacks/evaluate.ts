@@ -5,6 +5,7 @@ import type { Classifier } from '../models/contract.js';
 import { RandomStream } from '../random/stream.js';
 import type { Registry } from '../registry.js';
 import { checkCompatible } from '../runner/clean-eval.js';
+import { resolveBatchSize, type BatchSizeChoice } from './batch-size.js';
 import { attacks as builtInAttacks } from './catalogue.js';
 import { crossEntropy } from './losses.js';
 import { REATTACK_CHECKS, selectChecks, type CheckSelection } from './sanity/catalogue.js';
@@ -21,7 +22,8 @@ export interface RobustnessOptions {
   readonly options?: AttackOptions;
   /** Seed of every random draw (random starts); image i at ε uses its own stream derived from it. */
   readonly seed: number;
-  readonly batchSize?: number;
+  /** Images per batch, or `auto` (the default): as many as fit the memory budget. */
+  readonly batchSize?: BatchSizeChoice;
   /** Called after each batch with the number of images done so far. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Where attack ids are looked up (default: the built-in attacks). */
@@ -63,6 +65,8 @@ export interface RobustnessEvaluation<P extends AttackBudget = AttackBudget> {
   /** The fully resolved parameters at each ε (same order as results): nothing implicit. */
   readonly params: readonly P[];
   readonly seed: number;
+  /** Images per batch, as given or as `auto` chose. */
+  readonly batchSize: number;
   /** Targeted mode's rule (`random`, `least-likely`, `class 3`); null when untargeted. */
   readonly targets: string | null;
   /** Sanity-check findings; `checksRun` names the checks that applied and ran. */
@@ -114,7 +118,8 @@ export async function evaluateRobustness(
   let attackCost = 0;
   let done = 0;
 
-  for await (const batch of dataset.batches(options.batchSize ?? 128)) {
+  const batchSize = await resolveBatchSize(classifier, options.batchSize ?? 'auto', { gradients: attack.kind === 'white-box' });
+  for await (const batch of dataset.batches(batchSize)) {
     const n = batch.labels.length;
     const images = tf.tensor4d(batch.images, [...batch.shape]);
     try {
@@ -222,6 +227,7 @@ export async function evaluateRobustness(
     perExample,
     params,
     seed: options.seed,
+    batchSize,
     targets: rule === undefined ? null : describeTargetRule(rule),
     flags,
     checksRun,

@@ -4,6 +4,7 @@ import { ensure } from '../errors.js';
 import type { Classifier } from '../models/contract.js';
 import { RandomStream } from '../random/stream.js';
 import { checkCompatible } from '../runner/clean-eval.js';
+import { resolveBatchSize, type BatchSizeChoice } from './batch-size.js';
 import { cleanPass } from './evaluate.js';
 import { checkEps, checkPositiveInt } from './params.js';
 import { runPgd } from './pgd.js';
@@ -33,7 +34,8 @@ export interface MinEpsOptions {
   /** ε values to report robust accuracy at, read off the radii (default: maxEps alone). */
   readonly eps?: readonly number[];
   readonly seed: number;
-  readonly batchSize?: number;
+  /** Images per batch, or `auto` (the default): as many as fit the memory budget. */
+  readonly batchSize?: BatchSizeChoice;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -66,6 +68,8 @@ export interface MinEpsEvaluation {
   readonly results: readonly { eps: number; robustAccuracy: number; robustCount: number }[];
   readonly perExample: readonly RadiusRecord[];
   readonly seed: number;
+  /** Images per batch, as given or as `auto` chose. */
+  readonly batchSize: number;
   readonly attackCost: number;
   readonly seconds: number;
 }
@@ -173,7 +177,8 @@ export async function evaluateMinimalEps(classifier: Classifier, dataset: Datase
   const records: RadiusRecord[] = [];
   let cost = 0;
   let done = 0;
-  for await (const batch of dataset.batches(options.batchSize ?? 128)) {
+  const batchSize = await resolveBatchSize(classifier, options.batchSize ?? 'auto');
+  for await (const batch of dataset.batches(batchSize)) {
     const images = tf.tensor4d(batch.images, [...batch.shape]);
     try {
       const [predicted] = await cleanPass(classifier, images, batch.labels);
@@ -216,6 +221,7 @@ export async function evaluateMinimalEps(classifier: Classifier, dataset: Datase
     perExample: records,
     seed: options.seed,
     attackCost: cost,
+    batchSize,
     seconds: (performance.now() - started) / 1000,
   };
 }

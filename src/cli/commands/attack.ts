@@ -5,6 +5,7 @@ import { evaluateRobustness } from '../../attacks/evaluate.js';
 import { parseEpsList, resolveBudget } from '../../attacks/presets.js';
 import { evaluateMinimalEps, MIN_EPS_DEFAULT_BISECTIONS, MIN_EPS_ID, resolveMinEps } from '../../attacks/min-eps.js';
 import { sanityChecks, selectChecks, type CheckSelection } from '../../attacks/sanity/catalogue.js';
+import type { BatchSizeChoice } from '../../attacks/batch-size.js';
 import { parseTargetRule, type TargetRule } from '../../attacks/targets.js';
 import { NORMS, type AnyAttack, type AttackOptions, type ExampleRecord, type Norm } from '../../attacks/types.js';
 import { openDataset, type Split } from '../../data/open.js';
@@ -32,7 +33,7 @@ interface AttackCliOptions extends ModelLoadFlags {
   bisections?: number;
   checks: CheckSelection;
   limit?: number;
-  batchSize: number;
+  batchSize: BatchSizeChoice;
   json?: boolean;
 }
 
@@ -60,6 +61,10 @@ function targetRuleOption(value: string): TargetRule {
   } catch (error) {
     throw new InvalidArgumentError(messageOf(error));
   }
+}
+
+function batchSizeOption(value: string): BatchSizeChoice {
+  return value === 'auto' ? 'auto' : parsePositiveInt(value);
 }
 
 function nonNegativeNumber(value: string): number {
@@ -118,7 +123,7 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
     .option('--bisections <n>', `min-eps: halvings of each image's ε interval (default ${MIN_EPS_DEFAULT_BISECTIONS})`, parsePositiveInt)
     .option('--checks <which>', `sanity checks: all, quick (no re-attacks), none, or ids (${sanityChecks.ids().join(', ')})`, checksOption, 'all')
     .option('--limit <n>', 'attack only the first n images, in file order', parsePositiveInt)
-    .option('--batch-size <n>', 'images per batch', parsePositiveInt, 128)
+    .option('--batch-size <n|auto>', 'images per batch; auto: as many as fit 1 GiB of tensor memory, at most 256', batchSizeOption, 'auto')
     .option('--json', 'print one JSON object')
     .action(async (options: AttackCliOptions, command: Command) => {
       const { io, globals } = host.contextFor(command);
@@ -168,11 +173,11 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
         };
         /** One JSON object: what every attack reports, then what this one adds. */
         const printJson = (
-          result: { cleanAccuracy: number; results: readonly unknown[]; attackCost: number; seconds: number },
+          result: { cleanAccuracy: number; results: readonly unknown[]; batchSize: number; attackCost: number; seconds: number },
           extra: Record<string, unknown>,
         ) => {
-          const { cleanAccuracy, results, attackCost, seconds } = result;
-          io.stdout(`${JSON.stringify({ ...header, cleanAccuracy, results, ...extra, attackCost, seconds, warnings: model.info.warnings }, null, 2)}\n`);
+          const { cleanAccuracy, results, batchSize, attackCost, seconds } = result;
+          io.stdout(`${JSON.stringify({ ...header, cleanAccuracy, results, ...extra, batchSize, attackCost, seconds, warnings: model.info.warnings }, null, 2)}\n`);
         };
         const lines = [
           `model     ${model.info.file}`,
@@ -197,7 +202,7 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
             '       ε   robust acc',
             ...result.results.map((r) => `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}`),
             '',
-            `${result.seconds.toFixed(1)} s, ${result.attackCost} gradient steps`,
+            `${result.seconds.toFixed(1)} s, ${result.attackCost} gradient steps, batches of ${result.batchSize}${options.batchSize === 'auto' ? ' (auto)' : ''}`,
           );
           io.stdout(`${lines.join('\n')}\n`);
           return;
@@ -236,7 +241,7 @@ export function registerAttackCommand(program: Command, host: CommandHost): void
           ...result.results.map((r) =>
             `${r.eps.toFixed(4).padStart(8)}  ${percent(r.robustAccuracy).padStart(11)}  ${r.meanNorm.toFixed(4).padStart(10)}  ${r.maxNorm.toFixed(4).padStart(10)}${r.targetedSuccessRate === undefined ? '' : percent(r.targetedSuccessRate).padStart(12)}`),
           '',
-          `${result.seconds.toFixed(1)} s, ${result.attackCost} ${chosen.kind === 'black-box' ? 'queries' : 'gradient steps'}`,
+          `${result.seconds.toFixed(1)} s, ${result.attackCost} ${chosen.kind === 'black-box' ? 'queries' : 'gradient steps'}, batches of ${result.batchSize}${options.batchSize === 'auto' ? ' (auto)' : ''}`,
           `checks    ${result.checksRun.length ? result.checksRun.join(', ') : 'none'}`,
           ...result.flags.map((f) => `${f.severity.padEnd(8)}  ${f.check}: ${f.message}`),
         );
