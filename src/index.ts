@@ -96,6 +96,8 @@ export { REATTACK_CHECKS, sanityChecks, selectChecks, type CheckSelection } from
 export { defineCheck, type SanityCheck, type SanityContext, type SanitySample } from './attacks/sanity/types.js';
 export { EPS_PRESETS, parseEps, parseEpsList, presetById, resolveBudget, type EpsPreset } from './attacks/presets.js';
 export { evaluateRobustness, exampleStream, type EpsResult, type RobustnessEvaluation, type RobustnessOptions } from './attacks/evaluate.js';
+export { autoBatchSize, resolveBatchSize, type AutoBatch, type AutoBatchOptions, type BatchSizeChoice } from './attacks/batch-size.js';
+export { chooseTargets, parseTargetRule, type TargetRule } from './attacks/targets.js';
 export { ascentDirection, lossGradient, perturbationNorms, project, projectL2, projectLinf, projectedStep, randomStart, type Radius } from './attacks/ops.js';
 export {
   NORMS,
