@@ -7,6 +7,7 @@ import { useBackend } from '../../src/backend/index.js';
 import { openDataset } from '../../src/data/open.js';
 import type { LoadedClassifier } from '../../src/models/contract.js';
 import { loadClassifier } from '../../src/models/load.js';
+import { expectEqualUpToRounding } from '../helpers/rounding.js';
 
 let model: LoadedClassifier;
 beforeAll(async () => {
@@ -46,6 +47,6 @@ describe('automatic batch size', () => {
     expect(result.batchSize).toBe((await autoBatchSize(model)).batchSize);
     const fixed = await evaluateRobustness(model, data, { attack: 'fgsm', eps: [0.05], seed: 0, checks: 'none', batchSize: 3 });
     expect(fixed.batchSize).toBe(3);
-    expect(fixed.results).toEqual(result.results);
+    expectEqualUpToRounding(fixed.results, result.results);
   });
 });
