@@ -2,8 +2,15 @@
  * Time per corruption and severity at the three scales, against issue 3's budgets: the whole
  * grid on one 224×224×3 image within 150 ms, and ≤ 0.5 ms per corruption per 28×28 image
  * on average (batched). Run: npx tsx bench/corruptions.ts [--repeats 3] [--sides 28,224]
- * (--sides: only the scales of those image sides; --only id,id: only those corruptions).
+ * (--sides: only the scales of those image sides; --only id,id: only those corruptions;
+ * --against DIR: also time the corruptions of another src/ tree, e.g. the last commit's from
+ * `git archive HEAD src | tar -x -C .scratch/head` and --against .scratch/head/src, interleaved
+ * with this tree's in the same run, and print the ratio: on a shared machine absolute times
+ * drift with the load, a same-run ratio much less. The tree must sit inside the repository so
+ * that its packages resolve.)
  */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { corruptBatch, type ImageBatchData } from '../src/corruptions/apply.js';
 import { corruptions } from '../src/corruptions/catalogue.js';
 import { SEVERITIES } from '../src/corruptions/types.js';
@@ -14,28 +21,58 @@ const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) 
 const repeats = Number(option('--repeats') ?? 3);
 const sides = option('--sides')?.split(',').map(Number);
 const only = option('--only')?.split(',');
+const against = option('--against');
+
+/** What is timed: this tree's corruptBatch and catalogue, or another tree's. */
+interface Subject {
+  readonly corruptBatch: typeof corruptBatch;
+  readonly corruptions: typeof corruptions;
+}
+const current: Subject = { corruptBatch, corruptions };
+
+async function loadSubject(srcDir: string): Promise<Subject> {
+  const root = pathToFileURL(path.resolve(srcDir) + path.sep);
+  const apply = (await import(new URL('corruptions/apply.ts', root).href)) as { corruptBatch: typeof corruptBatch };
+  const catalogue = (await import(new URL('corruptions/catalogue.ts', root).href)) as { corruptions: typeof corruptions };
+  return { corruptBatch: apply.corruptBatch, corruptions: catalogue.corruptions };
+}
+const baseline = against ? await loadSubject(against) : undefined;
 
 /**
  * Median over repeats of the ms one call takes per image, for each severity, and the fastest
  * repeat's (on a shared machine the median carries other processes' time slices; the fastest
  * run is closer to what an idle machine measures).
  */
-async function msPerImage(id: string, batch: ImageBatchData): Promise<{ median: number[]; fastest: number[] }> {
+interface Timing {
+  readonly median: number[];
+  readonly fastest: number[];
+}
+
+/**
+ * The timings of each subject, for the same calls: with two subjects, each repeat times both,
+ * in alternating order, so that both see the same load.
+ */
+async function msPerImage(subjects: readonly Subject[], id: string, batch: ImageBatchData): Promise<Timing[]> {
   const n = batch.shape[0];
-  const perSeverity: number[] = [];
-  const fastest: number[] = [];
+  const timings = subjects.map((): Timing => ({ median: [], fastest: [] }));
   for (const severity of SEVERITIES) {
-    const times: number[] = [];
+    const times = subjects.map((): number[] => []);
     for (let r = 0; r < repeats; r++) {
-      const start = performance.now();
-      await corruptBatch(corruptions, batch, id, severity, { seed: r });
-      times.push((performance.now() - start) / n);
+      for (let k = 0; k < subjects.length; k++) {
+        const s = (k + r) % subjects.length;
+        const subject = subjects[s]!;
+        const start = performance.now();
+        await subject.corruptBatch(subject.corruptions, batch, id, severity, { seed: r });
+        times[s]!.push((performance.now() - start) / n);
+      }
     }
-    times.sort((a, b) => a - b);
-    perSeverity.push(times[Math.floor(times.length / 2)]!);
-    fastest.push(times[0]!);
+    times.forEach((t, s) => {
+      t.sort((a, b) => a - b);
+      timings[s]!.median.push(t[Math.floor(t.length / 2)]!);
+      timings[s]!.fastest.push(t[0]!);
+    });
   }
-  return { median: perSeverity, fastest };
+  return timings;
 }
 
 const allScales = [
@@ -46,15 +83,16 @@ const allScales = [
 const scales = allScales.filter((s) => !sides || sides.includes(s.side));
 /** ImageNet-C's 19 (the 15 benchmark corruptions and 4 hold-outs): what issue 3's budgets are about. */
 const isImagenetC = (group: string) => group !== 'mnist-c';
-const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number }>();
+const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number; baselineSum: number; baselineFastest: number }>();
 console.log(`ssl-robust ${corruptions.list().length} corruptions, median of ${repeats} runs, ms per image per severity (s1 … s5)`);
 for (const { name, batch } of scales) {
   console.log(`\n${name}`);
-  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0 };
+  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, baselineSum: 0, baselineFastest: 0 };
   for (const c of corruptions.list()) {
     if (c.channels === 'rgb' && batch.shape[3] !== 3) continue;
     if (only && !only.includes(c.id)) continue;
-    const { median: ms, fastest } = await msPerImage(c.id, batch);
+    const [timing, before] = await msPerImage(baseline ? [current, baseline] : [current], c.id, batch);
+    const { median: ms, fastest } = timing!;
     const sum = ms.reduce((a, b) => a + b, 0);
     total.sum += sum;
     total.cells += ms.length;
@@ -62,8 +100,13 @@ for (const { name, batch } of scales) {
       total.imagenetSum += sum;
       total.imagenetCells += ms.length;
       total.imagenetFastest += fastest.reduce((a, b) => a + b, 0);
+      if (before) {
+        total.baselineSum += before.median.reduce((a, b) => a + b, 0);
+        total.baselineFastest += before.fastest.reduce((a, b) => a + b, 0);
+      }
     }
-    console.log(`  ${c.id.padEnd(18)} ${ms.map((m) => m.toFixed(3).padStart(8)).join(' ')}`);
+    const versus = before ? `   (--against: ${before.median.reduce((a, b) => a + b, 0).toFixed(2)} ms over s1–s5, ${(before.median.reduce((a, b) => a + b, 0) / sum).toFixed(2)}×)` : '';
+    console.log(`  ${c.id.padEnd(18)} ${ms.map((m) => m.toFixed(3).padStart(8)).join(' ')}${versus}`);
   }
   totals.set(name, total);
 }
@@ -76,4 +119,7 @@ if (small) {
 if (large) {
   console.log(`224×224×3: ImageNet-C grid (${large.imagenetCells} cells) ${large.imagenetSum.toFixed(1)} ms on one image (budget 150 ms); all ${large.cells} cells ${large.sum.toFixed(1)} ms`);
   console.log(`224×224×3: ImageNet-C grid from each cell's fastest run ${large.imagenetFastest.toFixed(1)} ms`);
+  if (baseline) {
+    console.log(`224×224×3, --against ${against}: ImageNet-C grid ${large.baselineSum.toFixed(1)} ms (this tree ${(large.baselineSum / large.imagenetSum).toFixed(2)}× faster), from the fastest runs ${large.baselineFastest.toFixed(1)} ms (${(large.baselineFastest / large.imagenetFastest).toFixed(2)}×)`);
+  }
 }

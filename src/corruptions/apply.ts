@@ -57,15 +57,46 @@ export function validateBatch(batch: ImageBatchData): void {
   );
   ensure(batch.images.length === n * h * w * c, `images hold ${batch.images.length} values but the shape [${batch.shape.join(', ')}] needs ${n * h * w * c}`);
   const images = batch.images;
-  // One unsigned comparison per value: the float32 bit patterns of +0 … 1 are exactly 0 … 0x3F800000;
-  // anything above (negatives, NaN, −0, values past 1) gets the exact test.
-  const bits = new Uint32Array(images.buffer, images.byteOffset, images.length);
-  for (let i = 0; i < bits.length; i++) {
-    if (bits[i]! <= 0x3f800000) continue;
-    const v = images[i]!;
-    // Written as a negation so that NaN fails too.
-    if (!(v >= 0 && v <= 1)) ensure(false, `pixel ${i} is ${v}: images must be float32 in [0, 1] without NaN`);
+  if (!allInUnitRange(images)) {
+    for (let i = 0; i < images.length; i++) {
+      const v = images[i]!;
+      // Written as a negation so that NaN fails too.
+      if (!(v >= 0 && v <= 1)) ensure(false, `pixel ${i} is ${v}: images must be float32 in [0, 1] without NaN`);
+    }
   }
+}
+
+/**
+ * Whether every value is in [+0, 1], without a branch per value (false also for −0, which the
+ * exact test then lets through, and for NaN and anything outside [0, 1]): the float32
+ * bit patterns of +0 … 1 are exactly the int32s 0 … 0x3F800000, so a value is out of range iff b
+ * or 0x3F800000 − b has its sign bit set (neither can overflow for b ≥ 0). OR-ing those over the
+ * image leaves the sign bit set iff some value is out of range; four accumulators let the loop run
+ * without waiting on one.
+ */
+function allInUnitRange(values: Float32Array): boolean {
+  const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+  const ONE = 0x3f800000;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const whole = bits.length - (bits.length % 4);
+  for (let i = 0; i < whole; i += 4) {
+    const w = bits[i]!;
+    const x = bits[i + 1]!;
+    const y = bits[i + 2]!;
+    const z = bits[i + 3]!;
+    a |= w | (ONE - w);
+    b |= x | (ONE - x);
+    c |= y | (ONE - y);
+    d |= z | (ONE - z);
+  }
+  for (let i = whole; i < bits.length; i++) {
+    const w = bits[i]!;
+    a |= w | (ONE - w);
+  }
+  return (a | b | c | d) >= 0;
 }
 
 /** Applies one corruption at one severity to every image of a batch. */

@@ -17,9 +17,10 @@ export const contrast = defineCorruption<number>({
   apply: ({ data, channels }, factor) => {
     const means = channelMeans(data, channels);
     const out = new Float32Array(data.length);
-    for (let i = 0; i < data.length; i++) {
-      const mean = means[i % channels]!;
-      out[i] = clip01((data[i]! - mean) * factor + mean);
+    // Channel by channel (strided) rather than a modulo per value to find each value's mean.
+    for (let c = 0; c < channels; c++) {
+      const mean = means[c]!;
+      for (let i = c; i < data.length; i += channels) out[i] = clip01((data[i]! - mean) * factor + mean);
     }
     return { data: out };
   },

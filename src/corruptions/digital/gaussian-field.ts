@@ -66,7 +66,8 @@ function uniformField(height: number, width: number, random: RandomStream): Floa
  * repeats).
  */
 export function filterReflect(field: Float32Array | Float64Array, height: number, width: number, kernel: Float64Array): Float32Array {
-  const data = field instanceof Float32Array ? field : Float32Array.from(field);
+  // A typed-array copy, not Float32Array.from (which iterates the source value by value).
+  const data = field instanceof Float32Array ? field : new Float32Array(field);
   const job = new BlurJob({ data, height, width, channels: 1 }, blurEngine());
   return job.read(job.separable('input', kernel, kernel, 'reflect'));
 }

@@ -69,7 +69,7 @@ export function stratifiedRow(random: RandomStream, k: number, n: number, height
 
 /** clip(x + line) in every channel: lines are white and only ever brighten (MNIST-C adds, then clips). */
 export function addCanvas(data: Float32Array, channels: number, canvas: LineCanvas): Float32Array {
-  const out = Float32Array.from(data);
+  const out = data.slice();
   const { mask } = canvas;
   for (let p = 0; p < mask.length; p++) {
     const v = mask[p]!;

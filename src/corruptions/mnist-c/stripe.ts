@@ -34,7 +34,7 @@ export const stripe = defineCorruption<StripeParams>({
   preservesConstant: false,
   apply: ({ data, height, width, channels }, params) => {
     const band = stripeBandColumns(params, width);
-    const out = Float32Array.from(data);
+    const out = data.slice();
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         if (x >= band && x < width - band) continue;

@@ -18,7 +18,8 @@ export const impulseNoise = defineCorruption<number>({
   apply: (image, amount, random) => {
     // The words fillUniform would draw for the whole image, a block at a time (no image-sized
     // buffer of draws): u = (word >>> 8)/2²⁴, as fillUniform makes it.
-    const out = Float32Array.from(image.data);
+    // slice() copies in bulk; Float32Array.from would iterate the source value by value (~50× slower).
+    const out = image.data.slice();
     const words = new Uint32Array(Math.min(out.length, WORDS_PER_BLOCK));
     for (let start = 0; start < out.length; start += words.length) {
       const block = out.length - start < words.length ? words.subarray(0, out.length - start) : words;

@@ -1,5 +1,11 @@
-import { fillPoisson } from '../shared/poisson.js';
+import { fillPoisson, PoissonTableCache } from '../shared/poisson.js';
 import { defineCorruption } from '../types.js';
+
+/**
+ * The Poisson sampler's alias tables, kept between images: they depend only on λ's cap, not on
+ * the image, so the same draws come out as with fresh ones, without remaking them per image.
+ */
+const keptTables = new PoissonTableCache();
 
 /** Photon (shot) noise: Poisson(x·λ)/λ, so darker pixels are relatively noisier. */
 export const shotNoise = defineCorruption<number>({
@@ -16,7 +22,7 @@ export const shotNoise = defineCorruption<number>({
   preservesConstant: false,
   apply: (image, lambda, random) => {
     // Counts from ⌈λ⌉ on all clip to 1, so the sampler may stop counting there.
-    const out = fillPoisson(image.data, lambda, new Float32Array(image.data.length), random, Math.ceil(lambda));
+    const out = fillPoisson(image.data, lambda, new Float32Array(image.data.length), random, Math.ceil(lambda), keptTables);
     for (let i = 0; i < out.length; i++) {
       const v = out[i]! / lambda;
       out[i] = v > 1 ? 1 : v;

@@ -31,12 +31,48 @@ const RECIPROCALS = Float64Array.from({ length: 1024 }, (_, k) => 1 / k);
  * shot noise) go through tables (fillPoissonByTables); otherwise each value is drawn on its own
  * (fillPoissonPerValue).
  * Which one runs depends only on the means, so the draws are reproducible from the stream.
+ * `kept`, if given, lends the tables earlier calls made (the draws are the same with or without).
  */
-export function fillPoisson<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
-  return values.length >= TABLES_FROM && tableCells(values, scale, cap) <= values.length / 2
-    ? fillPoissonByTables(values, scale, out, random, cap)
-    : fillPoissonPerValue(values, scale, out, random, cap);
+export function fillPoisson<T extends Float32Array | Float64Array>(
+  values: Float32Array | Float64Array,
+  scale: number,
+  out: T,
+  random: RandomStream,
+  cap = Infinity,
+  kept?: PoissonTableCache,
+): T {
+  if (values.length < TABLES_FROM) return fillPoissonPerValue(values, scale, out, random, cap);
+  const cells = tableCells(values, scale, cap);
+  return cells <= values.length / 2 ? sampleByTables(values, scale, out, random, cap, kept?.forCap(cap) ?? new AliasTables(cells, cap)) : fillPoissonPerValue(values, scale, out, random, cap);
 }
+
+/**
+ * fillPoisson's alias tables kept from one call to the next (pass one to fillPoisson): a table
+ * depends only on its grid point and the cap, so the tables one image makes serve every later
+ * image with the same cap, and the same draws come out with or without. Holds the tables of the
+ * last MAX_CAPS caps used, each up to MAX_KEPT_CELLS cells (12 MB; shot noise's caps at 224 px
+ * need under 0.5 MB together).
+ */
+export class PoissonTableCache {
+  private readonly byCap = new Map<number, AliasTables>();
+
+  forCap(cap: number): AliasTables {
+    let tables = this.byCap.get(cap);
+    // Taken out and put back last: the Map's order is then least recently used first.
+    this.byCap.delete(cap);
+    if (!tables || tables.cells > MAX_KEPT_CELLS) {
+      if (this.byCap.size >= MAX_CAPS) this.byCap.delete(this.byCap.keys().next().value!);
+      tables = new AliasTables(1024, cap);
+    }
+    this.byCap.set(cap, tables);
+    return tables;
+  }
+}
+
+/** Caps whose tables a PoissonTableCache keeps: shot noise has five per profile. */
+const MAX_CAPS = 16;
+/** Beyond this many cells a cap's kept tables start afresh (unusual means on every call). */
+const MAX_KEPT_CELLS = 1 << 20;
 
 /** Fewer values than this never pay for the tables (nor for counting their cells): 28- and 32-px images. */
 const TABLES_FROM = 16384;
@@ -80,15 +116,21 @@ function tableRange(mean: number, cap: number): { lo: number; hi: number } {
 /**
  * Alias tables (Walker's method, Vose's construction) of Poisson laws, laid end to end: table j
  * starts at cell start[j] and has size[j] cells; cell c holds count lo[j] + c with chance keep,
- * else count lo[j] + alias. Made on first use, into arrays sized by tableCells.
+ * else count lo[j] + alias. Made before sampling, each the first time a value needs it, into arrays sized by tableCells.
  */
 class AliasTables {
   readonly start = new Int32Array(GRID_POINTS).fill(-1);
   readonly size = new Int32Array(GRID_POINTS);
   readonly lo = new Int32Array(GRID_POINTS);
-  readonly keep: Float64Array;
-  readonly alias: Int32Array;
+  /** Replaced by larger copies when a table does not fit (read them after the last make). */
+  keep: Float64Array;
+  alias: Int32Array;
   private next = 0;
+
+  /** Cells in use by the tables made so far. */
+  get cells(): number {
+    return this.next;
+  }
 
   constructor(cells: number, private readonly cap: number) {
     this.keep = new Float64Array(cells);
@@ -100,6 +142,7 @@ class AliasTables {
     const mean = j * GRID_STEP;
     const { lo, hi } = tableRange(mean, this.cap);
     const size = hi - lo + 1;
+    if (this.next + size > this.keep.length) this.grow(this.next + size);
     const p = new Float64Array(size);
     if (mean === 0) {
       p[0] = 1;
@@ -140,6 +183,17 @@ class AliasTables {
     for (const c of small) keep[c] = 1;
     for (const c of large) keep[c] = 1;
   }
+
+  /** At least `cells` cells, doubling: tables kept from call to call grow as new means come. */
+  private grow(cells: number): void {
+    const capacity = Math.max(cells, 2 * this.keep.length);
+    const keep = new Float64Array(capacity);
+    const alias = new Int32Array(capacity);
+    keep.set(this.keep.subarray(0, this.next));
+    alias.set(this.alias.subarray(0, this.next));
+    this.keep = keep;
+    this.alias = alias;
+  }
 }
 
 const TWO_POW_32 = 4294967296;
@@ -155,8 +209,22 @@ const TWO_POW_32 = 4294967296;
 export function fillPoissonByTables<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
   const cells = tableCells(values, scale, cap);
   if (!Number.isFinite(cells)) throw new RangeError(`fillPoissonByTables takes means below ${TABLE_MEANS_BELOW}`);
-  const tables = new AliasTables(cells, cap);
-  const { start, size, lo, keep, alias } = tables;
+  return sampleByTables(values, scale, out, random, cap, new AliasTables(cells, cap));
+}
+
+/** fillPoissonByTables on the given tables (new ones, or some kept from earlier calls). */
+function sampleByTables<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap: number, tables: AliasTables): T {
+  const { start, size, lo } = tables;
+  // Every table the values need, made before sampling: the sampling loop then has no rarely
+  // taken call in it, which otherwise sends the optimised loop back to the interpreter
+  // (deoptimisation) several times per image while the tables fill. Tables draw nothing.
+  for (let i = 0; i < values.length; i++) {
+    const mean = values[i]! * scale;
+    if (!(mean > 0)) continue;
+    const j = Math.floor(mean * (1 / GRID_STEP));
+    if (start[j]! < 0) tables.make(j);
+  }
+  const { keep, alias } = tables;
   // Poisson(h)'s CDF times 2³², as far as it differs from 2³²: N = how many entries a word reaches.
   const stepCdf: number[] = [];
   for (let k = 0, p = Math.exp(-GRID_STEP), sum = 0; sum < 1 - 1e-12; k++, p *= GRID_STEP / k) stepCdf.push((sum += p) * TWO_POW_32);
@@ -170,7 +238,6 @@ export function fillPoissonByTables<T extends Float32Array | Float64Array>(value
       continue;
     }
     const j = Math.floor(mean * (1 / GRID_STEP));
-    if (start[j]! < 0) tables.make(j);
     if (at + 2 > words.length) at = refill(random, words);
     const x = (words[at]! / TWO_POW_32) * size[j]!;
     const u = words[at + 1]!;

@@ -56,7 +56,7 @@ export function grayOf(data: Float32Array, channels: number, out?: Float32Array)
  */
 export function gaussianBlurLayer(layer: Float32Array, height: number, width: number, sigma: number, truncate = 4): Float32Array {
   const kernel = scipyGaussianKernel(sigma, truncate);
-  if (kernel.length === 1) return Float32Array.from(layer);
+  if (kernel.length === 1) return layer.slice();
   const job = new BlurJob({ data: layer, height, width, channels: 1 }, blurEngine());
   return job.read(job.separable('input', kernel, kernel, 'nearest'));
 }

@@ -21,10 +21,27 @@ export const MUD_RGB = [63 / 255, 42 / 255, 20 / 255] as const;
 export function liquidLayer(height: number, width: number, params: SpatterParams, random: RandomStream): Float32Array {
   const [mean, std, blurSigma, threshold] = params;
   const noise = fillNormalInBlocks(random, new Float32Array(height * width));
-  for (let i = 0; i < noise.length; i++) noise[i] = mean + std * noise[i]!;
-  const liquid = gaussianBlurLayer(noise, height, width, blurSigma);
-  for (let i = 0; i < liquid.length; i++) if (liquid[i]! < threshold) liquid[i] = 0;
-  return liquid;
+  scaleAndShift(noise, std, mean);
+  return zeroBelow(gaussianBlurLayer(noise, height, width, blurSigma), threshold);
+}
+
+/*
+ * The loops over pixels sit in small functions of their own, one loop each, rather than inline
+ * in the functions that chain the steps: V8 optimises a long-running loop in the middle of a
+ * function (on-stack replacement) with no type feedback yet for the code after it, deoptimises
+ * on reaching that code, and does so again on the next images. Measured at 224 px, that kept
+ * spatter's first ten or so calls at several times the time of the later ones.
+ */
+
+/** layer ← a·layer + b, in place. */
+function scaleAndShift(layer: Float32Array, a: number, b: number): void {
+  for (let i = 0; i < layer.length; i++) layer[i] = b + a * layer[i]!;
+}
+
+/** Values below the threshold set to 0, in place. */
+function zeroBelow(layer: Float32Array, threshold: number): Float32Array {
+  for (let i = 0; i < layer.length; i++) if (layer[i]! < threshold) layer[i] = 0;
+  return layer;
 }
 
 /**
@@ -36,32 +53,50 @@ export function liquidLayer(height: number, width: number, params: SpatterParams
  */
 export function waterMask(liquid: Float32Array, height: number, width: number, intensity: number): Float32Array {
   const n = height * width;
-  const l8 = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = Math.floor(liquid[i]! * 255);
-    l8[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
+  const l8 = toBytes(liquid);
   const edges = canny(l8, height, width, 50, 150);
   // Two layers, passed back and forth: each stage reads one and writes the other.
   const a = chamferDistanceToEdges(edges, height, width, 20, new Float32Array(n));
-  const b = boxBlur3(a, height, width, new Float32Array(n));
-  for (let i = 0; i < n; i++) b[i] = Math.floor(b[i]!);
+  const b = floorInPlace(boxBlur3(a, height, width, new Float32Array(n)));
   const equalised = equalizeHist(b, a);
   const embossed = emboss(equalised, height, width, b);
   const soft = boxBlur3(embossed, height, width, a);
-  const m = b;
+  return normalisedProduct(l8, soft, intensity, b);
+}
+
+/** ⌊255·v⌋ clamped to 0–255, as 8 bits. */
+function toBytes(layer: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(layer.length);
+  for (let i = 0; i < layer.length; i++) {
+    const v = Math.floor(layer[i]! * 255);
+    bytes[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return bytes;
+}
+
+function floorInPlace(layer: Float32Array): Float32Array {
+  for (let i = 0; i < layer.length; i++) layer[i] = Math.floor(layer[i]!);
+  return layer;
+}
+
+/** l8 · round(soft), divided by its maximum (0 everywhere when that is 0) and times `intensity`, into `out`. */
+function normalisedProduct(l8: Uint8Array, soft: Float32Array, intensity: number, out: Float32Array): Float32Array {
   let max = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < l8.length; i++) {
     // cv2.blur on 8-bit input rounds back to 8 bits (halves cannot occur: sums of 9 integers / 9).
     const v = l8[i]! * Math.round(soft[i]!);
-    m[i] = v;
+    out[i] = v;
     if (v > max) max = v;
   }
   if (max > 0) {
     const scale = intensity / max;
-    for (let i = 0; i < n; i++) m[i]! *= scale;
+    scaleInPlace(out, scale);
   }
-  return m;
+  return out;
+}
+
+function scaleInPlace(layer: Float32Array, factor: number): void {
+  for (let i = 0; i < layer.length; i++) layer[i]! *= factor;
 }
 
 /**
@@ -69,11 +104,14 @@ export function waterMask(liquid: Float32Array, height: number, width: number, i
  * where it reaches 0.8, so every pixel is either untouched (0) or mostly mud (0.8 to 1).
  */
 export function mudMask(liquid: Float32Array, height: number, width: number, threshold: number, sigma: number): Float32Array {
-  const mask = new Float32Array(liquid.length);
-  for (let i = 0; i < liquid.length; i++) mask[i] = liquid[i]! > threshold ? 1 : 0;
-  const m = gaussianBlurLayer(mask, height, width, sigma);
-  for (let i = 0; i < m.length; i++) if (m[i]! < 0.8) m[i] = 0;
-  return m;
+  return zeroBelow(gaussianBlurLayer(above(liquid, threshold), height, width, sigma), 0.8);
+}
+
+/** 1 where the layer exceeds the threshold, else 0. */
+function above(layer: Float32Array, threshold: number): Float32Array {
+  const mask = new Float32Array(layer.length);
+  for (let i = 0; i < layer.length; i++) mask[i] = layer[i]! > threshold ? 1 : 0;
+  return mask;
 }
 
 /**
@@ -119,31 +157,40 @@ export const spatter = defineCorruption<SpatterParams>({
   apply: ({ data, height, width, channels }, params, random) => {
     const [, , , threshold, fifth, mode] = params;
     const liquid = liquidLayer(height, width, params, random);
-    const out = new Float32Array(data.length);
-    if (mode === 0) {
-      const m = waterMask(liquid, height, width, fifth);
-      const colour = colourForChannels(WATER_RGB, channels);
-      for (let p = 0, i = 0; p < m.length; p++) {
-        const w = m[p]!;
-        for (let c = 0; c < channels; c++, i++) {
-          const v = data[i]! + w * colour[c]!;
-          out[i] = v > 1 ? 1 : v;
-        }
-      }
-    } else {
-      const m = mudMask(liquid, height, width, threshold, fifth);
-      const colour = colourForChannels(MUD_RGB, channels);
-      for (let p = 0, i = 0; p < m.length; p++) {
-        const w = m[p]!;
-        for (let c = 0; c < channels; c++, i++) {
-          const v = data[i]! * (1 - w) + colour[c]! * w;
-          out[i] = v > 1 ? 1 : v < 0 ? 0 : v;
-        }
-      }
-    }
-    return { data: out };
+    return {
+      data:
+        mode === 0
+          ? addWater(data, channels, waterMask(liquid, height, width, fifth), colourForChannels(WATER_RGB, channels))
+          : coverWithMud(data, channels, mudMask(liquid, height, width, threshold, fifth), colourForChannels(MUD_RGB, channels)),
+    };
   },
 });
+
+/** clip(x + w·colour) per channel, w the water mask. */
+function addWater(data: Float32Array, channels: number, mask: Float32Array, colour: Float64Array): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let p = 0, i = 0; p < mask.length; p++) {
+    const w = mask[p]!;
+    for (let c = 0; c < channels; c++, i++) {
+      const v = data[i]! + w * colour[c]!;
+      out[i] = v > 1 ? 1 : v;
+    }
+  }
+  return out;
+}
+
+/** clip(x·(1 − w) + colour·w) per channel, w the mud mask. */
+function coverWithMud(data: Float32Array, channels: number, mask: Float32Array, colour: Float64Array): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let p = 0, i = 0; p < mask.length; p++) {
+    const w = mask[p]!;
+    for (let c = 0; c < channels; c++, i++) {
+      const v = data[i]! * (1 - w) + colour[c]! * w;
+      out[i] = v > 1 ? 1 : v < 0 ? 0 : v;
+    }
+  }
+  return out;
+}
 
 /** OpenCV's index for BORDER_REFLECT_101 (its default for blur and filter2D): d c b | a b c d | c b a. */
 function reflect101(i: number, n: number): number {
@@ -166,13 +213,23 @@ function neighbours(n: number, stride: number): { before: Int32Array; after: Int
 
 /** cv2.blur with a 3×3 box and BORDER_REFLECT_101, in floats, into `out` (not `src`). */
 function boxBlur3(src: Float32Array, height: number, width: number, out: Float32Array): Float32Array {
+  return sumOfThreeRows(sumOfThreeColumns(src, height, width), height, width, out);
+}
+
+/** Each value plus its left and right neighbours (BORDER_REFLECT_101). */
+function sumOfThreeColumns(src: Float32Array, height: number, width: number): Float32Array {
   const cols = neighbours(width, 1);
-  const rowsAt = neighbours(height, width);
   const rows = new Float32Array(src.length);
   for (let y = 0; y < height; y++) {
     const base = y * width;
     for (let x = 0; x < width; x++) rows[base + x] = src[base + cols.before[x]!]! + src[base + x]! + src[base + cols.after[x]!]!;
   }
+  return rows;
+}
+
+/** (Each value plus those above and below it (BORDER_REFLECT_101)) / 9, into `out`. */
+function sumOfThreeRows(rows: Float32Array, height: number, width: number, out: Float32Array): Float32Array {
+  const rowsAt = neighbours(height, width);
   for (let y = 0; y < height; y++) {
     const base = y * width;
     const above = rowsAt.before[y]!;
@@ -335,8 +392,7 @@ function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number
 
 /** cv2.equalizeHist on 8-bit values (held as floats), into `out`. */
 function equalizeHist(src: Float32Array, out: Float32Array): Float32Array {
-  const hist = new Int32Array(256);
-  for (let i = 0; i < src.length; i++) hist[src[i]! | 0]!++;
+  const hist = histogram256(src);
   let first = 0;
   while (hist[first] === 0) first++;
   if (hist[first] === src.length) return out.fill(first);
@@ -347,7 +403,19 @@ function equalizeHist(src: Float32Array, out: Float32Array): Float32Array {
     sum += hist[i]!;
     lut[i] = Math.min(255, roundHalfEven(sum * scale));
   }
-  for (let i = 0; i < src.length; i++) out[i] = lut[src[i]! | 0]!;
+  return lookUp(src, lut, out);
+}
+
+/** Counts of each integer value 0–255 (held as floats). */
+function histogram256(values: Float32Array): Int32Array {
+  const hist = new Int32Array(256);
+  for (let i = 0; i < values.length; i++) hist[values[i]! | 0]!++;
+  return hist;
+}
+
+/** out[i] = lut[values[i]], for integer values 0–255 held as floats. */
+function lookUp(values: Float32Array, lut: Float32Array, out: Float32Array): Float32Array {
+  for (let i = 0; i < values.length; i++) out[i] = lut[values[i]! | 0]!;
   return out;
 }
 
