@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendProvider, probeBackends } from '../src/backend/index.js';
 import { openDataset } from '../src/data/open.js';
 import { loadClassifier } from '../src/models/load.js';
+import { throughput as timeThroughput } from './shared/throughput.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -17,17 +18,8 @@ const batchSize = option('batch', 64);
 const seconds = option('seconds', 3);
 const only = args.includes('--backends') ? args[args.indexOf('--backends') + 1]!.split(',') : undefined;
 
-/** Runs fn repeatedly for about `seconds` (at least once) after one warm-up call; returns images per second. */
-async function throughput(fn: () => Promise<void>): Promise<number> {
-  await fn();
-  let runs = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    await fn();
-    runs++;
-  }
-  return (runs * batchSize) / ((performance.now() - start) / 1000);
-}
+/** Images per second of `fn` at this bench's batch size and duration. */
+const throughput = (fn: () => Promise<void>) => timeThroughput(fn, seconds, batchSize);
 
 const { dataset } = await openDataset({ spec: 'fashion-mnist-subset', split: 'test' });
 const positions = Array.from({ length: batchSize }, (_, i) => i);

@@ -16,6 +16,7 @@ import { OnnxGraph, parseOnnx } from '../src/models/onnx/model.js';
 import { RandomStream } from '../src/random/stream.js';
 import { resnet18Onnx } from '../test/onnx/architectures.js';
 import { buildResNet18 } from './models/resnet18.js';
+import { throughput as timeThroughput } from './shared/throughput.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -41,17 +42,8 @@ async function checkAgainstOnnxruntime(bytes: Uint8Array, graph: OnnxGraph, imag
   return Array.from(data).reduce((worst, v, i) => Math.max(worst, Math.abs(v - reference[i]!) / Math.max(1, Math.abs(reference[i]!))), 0);
 }
 
-/** Images per second of `fn` over about `seconds`, after one warm-up call. */
-async function throughput(fn: () => Promise<void>): Promise<number> {
-  await fn();
-  let runs = 0;
-  const start = performance.now();
-  while (performance.now() - start < seconds * 1000) {
-    await fn();
-    runs++;
-  }
-  return (runs * batchSize) / ((performance.now() - start) / 1000);
-}
+/** Images per second of `fn` at this bench's batch size and duration. */
+const throughput = (fn: () => Promise<void>) => timeThroughput(fn, seconds, batchSize);
 
 function timers(model: Classifier, images: tf.Tensor4D, labels: tf.Tensor2D) {
   const gradient = tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, model.logits(x as tf.Tensor4D)));
