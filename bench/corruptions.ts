@@ -7,7 +7,14 @@
  * `git archive HEAD src | tar -x -C .scratch/head` and --against .scratch/head/src, interleaved
  * with this tree's in the same run, and print the ratio: on a shared machine absolute times
  * drift with the load, a same-run ratio much less. The tree must sit inside the repository so
- * that its packages resolve.)
+ * that its packages resolve; --warmup N: untimed rounds over the five severities before timing
+ * a corruption, default 2.)
+ *
+ * Why the warm-up: V8 compiles a corruption's loops while they run and again once they are hot;
+ * until then (about five to ten calls, more while other processes hold the cores) a call costs
+ * several times its steady cost. Timed from the very first call, the severity timed first (s1)
+ * carries that cost in its median. The first call's time is printed apart ("cold"), since a
+ * process that corrupts a single image pays it once per corruption.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +29,7 @@ const repeats = Number(option('--repeats') ?? 3);
 const sides = option('--sides')?.split(',').map(Number);
 const only = option('--only')?.split(',');
 const against = option('--against');
+const warmup = Number(option('--warmup') ?? 2);
 
 /** What is timed: this tree's corruptBatch and catalogue, or another tree's. */
 interface Subject {
@@ -46,6 +54,8 @@ const baseline = against ? await loadSubject(against) : undefined;
 interface Timing {
   readonly median: number[];
   readonly fastest: number[];
+  /** The first call of all (ms per image): before any warm-up, at severity 1. */
+  cold: number;
 }
 
 /**
@@ -54,7 +64,18 @@ interface Timing {
  */
 async function msPerImage(subjects: readonly Subject[], id: string, batch: ImageBatchData): Promise<Timing[]> {
   const n = batch.shape[0];
-  const timings = subjects.map((): Timing => ({ median: [], fastest: [] }));
+  const timings = subjects.map((): Timing => ({ median: [], fastest: [], cold: NaN }));
+  for (let round = 0; round < warmup; round++) {
+    for (const severity of SEVERITIES) {
+      for (let s = 0; s < subjects.length; s++) {
+        const subject = subjects[s]!;
+        const start = performance.now();
+        // Seeds no timed call uses.
+        await subject.corruptBatch(subject.corruptions, batch, id, severity, { seed: 1_000_000 + round });
+        if (round === 0 && severity === 1) timings[s]!.cold = (performance.now() - start) / n;
+      }
+    }
+  }
   for (const severity of SEVERITIES) {
     const times = subjects.map((): number[] => []);
     for (let r = 0; r < repeats; r++) {
@@ -67,6 +88,7 @@ async function msPerImage(subjects: readonly Subject[], id: string, batch: Image
       }
     }
     times.forEach((t, s) => {
+      if (warmup === 0 && severity === 1) timings[s]!.cold = t[0]!;
       t.sort((a, b) => a - b);
       timings[s]!.median.push(t[Math.floor(t.length / 2)]!);
       timings[s]!.fastest.push(t[0]!);
@@ -83,16 +105,16 @@ const allScales = [
 const scales = allScales.filter((s) => !sides || sides.includes(s.side));
 /** ImageNet-C's 19 (the 15 benchmark corruptions and 4 hold-outs): what issue 3's budgets are about. */
 const isImagenetC = (group: string) => group !== 'mnist-c';
-const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number; baselineSum: number; baselineFastest: number }>();
-console.log(`ssl-robust ${corruptions.list().length} corruptions, median of ${repeats} runs, ms per image per severity (s1 … s5)`);
+const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number; imagenetCold: number; baselineSum: number; baselineFastest: number }>();
+console.log(`ssl-robust ${corruptions.list().length} corruptions, median of ${repeats} runs after ${warmup} untimed rounds, ms per image per severity (s1 … s5); cold: the first call`);
 for (const { name, batch } of scales) {
   console.log(`\n${name}`);
-  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, baselineSum: 0, baselineFastest: 0 };
+  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, imagenetCold: 0, baselineSum: 0, baselineFastest: 0 };
   for (const c of corruptions.list()) {
     if (c.channels === 'rgb' && batch.shape[3] !== 3) continue;
     if (only && !only.includes(c.id)) continue;
     const [timing, before] = await msPerImage(baseline ? [current, baseline] : [current], c.id, batch);
-    const { median: ms, fastest } = timing!;
+    const { median: ms, fastest, cold } = timing!;
     const sum = ms.reduce((a, b) => a + b, 0);
     total.sum += sum;
     total.cells += ms.length;
@@ -100,13 +122,14 @@ for (const { name, batch } of scales) {
       total.imagenetSum += sum;
       total.imagenetCells += ms.length;
       total.imagenetFastest += fastest.reduce((a, b) => a + b, 0);
+      total.imagenetCold += cold;
       if (before) {
         total.baselineSum += before.median.reduce((a, b) => a + b, 0);
         total.baselineFastest += before.fastest.reduce((a, b) => a + b, 0);
       }
     }
     const versus = before ? `   (--against: ${before.median.reduce((a, b) => a + b, 0).toFixed(2)} ms over s1–s5, ${(before.median.reduce((a, b) => a + b, 0) / sum).toFixed(2)}×)` : '';
-    console.log(`  ${c.id.padEnd(18)} ${ms.map((m) => m.toFixed(3).padStart(8)).join(' ')}${versus}`);
+    console.log(`  ${c.id.padEnd(18)} ${ms.map((m) => m.toFixed(3).padStart(8)).join(' ')}   cold ${cold.toFixed(1).padStart(6)}${versus}`);
   }
   totals.set(name, total);
 }
@@ -119,6 +142,7 @@ if (small) {
 if (large) {
   console.log(`224×224×3: ImageNet-C grid (${large.imagenetCells} cells) ${large.imagenetSum.toFixed(1)} ms on one image (budget 150 ms); all ${large.cells} cells ${large.sum.toFixed(1)} ms`);
   console.log(`224×224×3: ImageNet-C grid from each cell's fastest run ${large.imagenetFastest.toFixed(1)} ms`);
+  console.log(`224×224×3: first call of each ImageNet-C corruption (cold, s1), summed: ${large.imagenetCold.toFixed(1)} ms`);
   if (baseline) {
     console.log(`224×224×3, --against ${against}: ImageNet-C grid ${large.baselineSum.toFixed(1)} ms (this tree ${(large.baselineSum / large.imagenetSum).toFixed(2)}× faster), from the fastest runs ${large.baselineFastest.toFixed(1)} ms (${(large.baselineFastest / large.imagenetFastest).toFixed(2)}×)`);
   }

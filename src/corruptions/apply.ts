@@ -1,5 +1,6 @@
 import { ensure } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
+import { blurEngine } from './blur/kernels.js';
 import type { Registry } from '../registry.js';
 import { PROFILE_NAMES, SEVERITIES, type AnyCorruption, type ProfileName, type SampledParameters, type Severity } from './types.js';
 
@@ -71,32 +72,54 @@ export function validateBatch(batch: ImageBatchData): void {
  * exact test then lets through, and for NaN and anything outside [0, 1]): the float32
  * bit patterns of +0 … 1 are exactly the int32s 0 … 0x3F800000, so a value is out of range iff b
  * or 0x3F800000 − b has its sign bit set (neither can overflow for b ≥ 0). OR-ing those over the
- * image leaves the sign bit set iff some value is out of range; four accumulators let the loop run
- * without waiting on one.
+ * image leaves the sign bit set iff some value is out of range.
+ *
+ * Large images are checked with the blur family's SIMD engine, four values an instruction, after
+ * copying them into its memory: about a quarter of the time of the JavaScript loop (which runs
+ * every corruption call; at 224×224×3 the loop took about 0.1 ms of each call). The copy goes
+ * into the engine's scratch memory, which every operation on the engine starts by resetting:
+ * nothing there outlives a synchronous step, and validation is one.
  */
 function allInUnitRange(values: Float32Array): boolean {
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
-  const ONE = 0x3f800000;
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
   const whole = bits.length - (bits.length % 4);
-  for (let i = 0; i < whole; i += 4) {
+  const engine = values.length >= SIMD_CHECK_FROM ? blurEngine() : undefined;
+  let flags: number;
+  if (engine?.kind === 'wasm-simd') {
+    const { arena, kernels } = engine;
+    arena.reset();
+    const address = arena.alloc(whole);
+    arena.f32.set(values.subarray(0, whole), address >>> 2);
+    flags = kernels.outsideUnitRange(address, whole) === 0 ? 0 : -1;
+  } else {
+    flags = outOfRangeBits(bits, whole);
+  }
+  for (let i = whole; i < bits.length; i++) flags |= bits[i]! | (UNIT_BITS - bits[i]!);
+  return flags >= 0;
+}
+
+/** Below this many values the copy into the engine's memory does not pay (and a 28-px batch of one image stays in JavaScript). */
+const SIMD_CHECK_FROM = 4096;
+
+/** The float32 bits of 1. */
+const UNIT_BITS = 0x3f800000;
+
+/**
+ * The OR of b | (1's bits − b) over bits[0 … end), end a multiple of 4, four values a step (so the
+ * four ORs run side by side). The loop is all the function does: V8 compiles a long loop while
+ * it runs, and code after it that had not run by then lacks type feedback, so the compiled loop
+ * would be dropped there on every call.
+ */
+function outOfRangeBits(bits: Int32Array, end: number): number {
+  let flags = 0;
+  for (let i = 0; i < end; i += 4) {
     const w = bits[i]!;
     const x = bits[i + 1]!;
     const y = bits[i + 2]!;
     const z = bits[i + 3]!;
-    a |= w | (ONE - w);
-    b |= x | (ONE - x);
-    c |= y | (ONE - y);
-    d |= z | (ONE - z);
+    flags |= w | (UNIT_BITS - w) | x | (UNIT_BITS - x) | y | (UNIT_BITS - y) | z | (UNIT_BITS - z);
   }
-  for (let i = whole; i < bits.length; i++) {
-    const w = bits[i]!;
-    a |= w | (ONE - w);
-  }
-  return (a | b | c | d) >= 0;
+  return flags;
 }
 
 /** Applies one corruption at one severity to every image of a batch. */

@@ -82,24 +82,31 @@ export class RandomStream {
   /** Fills `out` with random 32-bit words: the same words `uint32()` would give, without a call per word. */
   fillUint32(out: Uint32Array): Uint32Array {
     // The state lives in locals for the loop: field access per word costs several times more.
+    // It is written back after every block, not only at the end: V8 compiles a long loop while
+    // it runs (on-stack replacement), and code after it that has never run before then has no
+    // type feedback, so the compiled loop would be thrown away on reaching it, call after call.
+    // Written back per block, the write-back has run (and has feedback) before the loop is compiled.
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
     let s3 = this.s3;
-    for (let i = 0; i < out.length; i++) {
-      out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-      const t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl(s3, 11);
+    for (let start = 0; start < out.length; start += STATE_BLOCK) {
+      const end = Math.min(start + STATE_BLOCK, out.length);
+      for (let i = start; i < end; i++) {
+        out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotl(s3, 11);
+      }
+      this.s0 = s0;
+      this.s1 = s1;
+      this.s2 = s2;
+      this.s3 = s3;
     }
-    this.s0 = s0;
-    this.s1 = s1;
-    this.s2 = s2;
-    this.s3 = s3;
     return out;
   }
 
@@ -130,6 +137,9 @@ export class RandomStream {
     return this.uint32() >>> 1;
   }
 }
+
+/** Words fillUint32 draws between write-backs of the state (see there). */
+const STATE_BLOCK = 1024;
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

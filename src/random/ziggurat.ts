@@ -37,25 +37,45 @@ const fn = new Float64Array(LAYERS);
   }
 }
 
-/** Fills `out` with independent N(0, 1) draws from `random`, and returns it. */
+/**
+ * kn rounded up, as integers: for an integer abscissa j, |j| < kn[l] exactly when |j| < ⌈kn[l]⌉,
+ * and the fast path then compares small integers only (kn fits in 24 bits).
+ */
+const knCeil = Int32Array.from(kn, Math.ceil);
+
+/**
+ * Fills `out` with independent N(0, 1) draws from `random`, and returns it. One word per value is
+ * drawn in bulk; the rare rejections draw theirs afterwards, in order.
+ *
+ * The words are drawn into `out`'s own memory (no buffer to allocate): into its bytes for a
+ * Float32Array; into the upper half of its bytes for a Float64Array, where writing value i only
+ * overwrites words i' ≤ i, already read. They are read as int32, so that the signed abscissa
+ * (u ^ 2³¹) >> 7, which equals (u >>> 7) − 2²⁴ for the unsigned word u, stays a small integer
+ * (about twice as fast as the same arithmetic on doubles, with the same results).
+ */
 export function fillNormalZiggurat<T extends Float32Array | Float64Array>(random: RandomStream, out: T): T {
-  // One word per value, drawn in bulk; the rare rejections draw theirs afterwards, in order.
-  const words = random.fillUint32(new Uint32Array(out.length));
-  for (let i = 0; i < out.length; i++) {
+  const n = out.length;
+  const wordsAt = out.byteOffset + (out.BYTES_PER_ELEMENT === 8 ? 4 * n : 0);
+  random.fillUint32(new Uint32Array(out.buffer, wordsAt, n));
+  const words = new Int32Array(out.buffer, wordsAt, n);
+  for (let i = 0; i < n; i++) {
     const u = words[i]!;
     const layer = u & (LAYERS - 1);
-    const j = (u >>> 7) - SCALE;
-    out[i] = (j < 0 ? -j : j) < kn[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
+    const j = (u ^ 0x80000000) >> 7;
+    // |j| without a branch: j's sign is a coin flip, which a branch would mispredict half the time.
+    const sign = j >> 31;
+    out[i] = ((j ^ sign) - sign) < knCeil[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
   }
   return out;
 }
 
 /** One standard normal draw. */
 export function normalZiggurat(random: RandomStream): number {
-  const u = random.uint32();
+  const u = random.uint32() | 0;
   const layer = u & (LAYERS - 1);
-  const j = (u >>> 7) - SCALE;
-  return (j < 0 ? -j : j) < kn[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
+  const j = (u ^ 0x80000000) >> 7;
+  const sign = j >> 31;
+  return ((j ^ sign) - sign) < knCeil[layer]! ? j * wn[layer]! : slowNormal(random, j, layer);
 }
 
 /** The rejection path: the tail beyond R from the base layer, or the wedge of another layer. */

@@ -52,6 +52,12 @@ export interface BlurKernels {
   /** v ← trunc(min(max(v·255, 0), 255)): numpy's np.uint8(v·255) for v in [0, 1] (blocks of 4). */
   quantize255(ptr: number, n: number): void;
   /**
+   * Whether some of the n float32 values at ptr (n a multiple of 4) lies outside [+0, 1] or is
+   * NaN (or is −0): nonzero if so. On the values' bits b, b | (bits of 1 − b) has its sign bit
+   * set exactly then; the OR over all values is taken 4 lanes at a time (input validation).
+   */
+  outsideUnitRange(ptr: number, n: number): number;
+  /**
    * Unbiased digits in [0, m) from 32-bit words: each word is cut into ⌊32/bits⌋ chunks of `bits`
    * bits, low bits first, and a chunk ≥ m is rejected. Writes up to `count` bytes at dst and
    * returns how many it wrote before the words ran out.
@@ -373,6 +379,31 @@ const quantizeFn = defineFunction(
     ),
 );
 
+const orV = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)];
+const subI32x4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xb1)];
+const splatI32 = (value: Code): Code => [...value, ...simd(0x11)];
+const bitmaskI32x4 = (a: Code): Code => [...a, ...simd(0xa4)];
+
+const outsideUnitRangeFn = defineFunction(
+  'outsideUnitRange',
+  ['i32', 'i32'],
+  ['i32', 'v128', 'v128', 'v128'],
+  (ptr, n, end, flags, one, v) =>
+    seq(
+      set(one, splatI32(i32(0x3f800000))),
+      set(flags, vzero),
+      set(end, add(get(ptr), shl(get(n), i32(2)))),
+      whileLoop(
+        ltU(get(ptr), get(end)),
+        set(v, vload(get(ptr))),
+        set(flags, orV(get(flags), orV(get(v), subI32x4(get(one), get(v))))),
+        set(ptr, add(get(ptr), i32(16))),
+      ),
+      bitmaskI32x4(get(flags)),
+    ),
+  'i32',
+);
+
 const digitsFn = defineFunction(
   'digits',
   ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
@@ -459,7 +490,7 @@ const glassSwapsFn = defineFunction(
 );
 
 /** The module's bytes (exported for tests and for engines that want to validate it). */
-export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn]);
+export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn]);
 
 // ---------------------------------------------------------------------------------------------
 // Memory: one growable buffer, handed out by a bump allocator that each operation resets.
@@ -631,6 +662,12 @@ function jsEngine(): BlurEngine {
     quantize255(ptr, n) {
       const f = arena.f32;
       for (let i = ptr >>> 2, end = i + n; i < end; i++) f[i] = Math.trunc(Math.min(Math.max(fround(f[i]! * 255), 0), 255));
+    },
+    outsideUnitRange(ptr, n) {
+      const ints = arena.i32;
+      let flags = 0;
+      for (let i = ptr >>> 2, end = i + n; i < end; i++) flags |= ints[i]! | (0x3f800000 - ints[i]!);
+      return flags < 0 ? 1 : 0;
     },
     digits(dst, count, words, wordCount, m, bits) {
       const bytes = arena.u8;

@@ -1,4 +1,5 @@
 import { fillNormalInBlocks } from '../shared/normal-blocks.js';
+import { addScaledClipped } from '../shared/pixels.js';
 import { defineCorruption } from '../types.js';
 
 /** Additive Gaussian noise: clip(x + N(0, σ²)), independently per pixel and channel. */
@@ -17,12 +18,6 @@ export const gaussianNoise = defineCorruption<number>({
   apply: (image, sigma, random) => {
     // The noise buffer becomes the result: one array and no call per value.
     const noise = fillNormalInBlocks(random, new Float32Array(image.data.length));
-    const data = image.data;
-    for (let i = 0; i < noise.length; i++) {
-      const x = data[i]!;
-      const v = x + sigma * noise[i]!;
-      noise[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-    return { data: noise };
+    return { data: addScaledClipped(noise, image.data, sigma) };
   },
 });

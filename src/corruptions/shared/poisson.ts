@@ -214,20 +214,52 @@ export function fillPoissonByTables<T extends Float32Array | Float64Array>(value
 
 /** fillPoissonByTables on the given tables (new ones, or some kept from earlier calls). */
 function sampleByTables<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap: number, tables: AliasTables): T {
-  const { start, size, lo } = tables;
   // Every table the values need, made before sampling: the sampling loop then has no rarely
   // taken call in it, which otherwise sends the optimised loop back to the interpreter
   // (deoptimisation) several times per image while the tables fill. Tables draw nothing.
+  makeNeededTables(values, scale, tables);
+  // Each loop sits in a function of its own, with nothing after it but its return: V8 compiles a
+  // long loop while it runs (on-stack replacement), and code after the loop that had not run by
+  // then has no type feedback, so the compiled code would be dropped on reaching it, every image.
+  const { start, size, lo, keep, alias } = tables;
+  return drawByTables(values, scale, out, random, cap, start, size, lo, keep, alias);
+}
+
+/** Makes the table of every grid point some value's mean falls on. */
+function makeNeededTables(values: Float32Array | Float64Array, scale: number, tables: AliasTables): void {
+  const start = tables.start;
   for (let i = 0; i < values.length; i++) {
     const mean = values[i]! * scale;
     if (!(mean > 0)) continue;
     const j = Math.floor(mean * (1 / GRID_STEP));
     if (start[j]! < 0) tables.make(j);
   }
-  const { keep, alias } = tables;
-  // Poisson(h)'s CDF times 2³², as far as it differs from 2³²: N = how many entries a word reaches.
-  const stepCdf: number[] = [];
-  for (let k = 0, p = Math.exp(-GRID_STEP), sum = 0; sum < 1 - 1e-12; k++, p *= GRID_STEP / k) stepCdf.push((sum += p) * TWO_POW_32);
+}
+
+/**
+ * Poisson(h)'s CDF times 2³², as far as it differs from 2³²: the number of events N of one
+ * thinning step is how many entries a word reaches.
+ */
+const STEP_CDF: Readonly<Float64Array> = (() => {
+  const cdf: number[] = [];
+  for (let k = 0, p = Math.exp(-GRID_STEP), sum = 0; sum < 1 - 1e-12; k++, p *= GRID_STEP / k) cdf.push((sum += p) * TWO_POW_32);
+  return Float64Array.from(cdf);
+})();
+
+/** The sampling loop of fillPoissonByTables, on tables made for every mean in `values`. */
+function drawByTables<T extends Float32Array | Float64Array>(
+  values: Float32Array | Float64Array,
+  scale: number,
+  out: T,
+  random: RandomStream,
+  cap: number,
+  start: Int32Array,
+  size: Int32Array,
+  lo: Int32Array,
+  keep: Float64Array,
+  alias: Int32Array,
+): T {
+  const stepCdf = STEP_CDF;
   const noEvent = stepCdf[0]!;
   const words = new Uint32Array(Math.min(WORDS_PER_BLOCK, 4 * values.length + 8));
   let at = words.length;
