@@ -12,6 +12,11 @@
  * SIMD never fuses multiply-adds), so they give the same bits: results do not depend on which
  * one an engine runs, and the tests check that.
  *
+ * Three scalar float64 kernels serve other corruptions' hot loops from the same module and
+ * memory: bilinear resampling (elastic transform), alias-table Poisson draws (shot noise) and
+ * the chamfer distance passes (spatter). Each computes what the JavaScript it replaces computes,
+ * in float64, in the same order, so the bits are the same (test/corruptions/engine-kernels).
+ *
  * Every kernel works on byte addresses in one linear memory, handed out by an Arena.
  */
 
@@ -76,6 +81,43 @@ export interface BlurKernels {
     image: number, height: number, width: number, channels: number, delta: number, iterations: number,
     offsets: number, coins: number, threshold: number, copy: number,
   ): void;
+  /**
+   * Bilinear samples of a height × width × channels float32 image at src, at the `count` points
+   * (row ys[p], column xs[p]; float64 arrays at ys, xs), written to dst (channels float32 values a
+   * point), for every point whose four neighbours lie inside the image: with y0 = ⌊y⌋, x0 = ⌊x⌋,
+   * fy = y − y0, fx = x − x0, the float64 sum (1−fy)(1−fx)·a + (1−fy)fx·b + fy(1−fx)·c + fy·fx·d
+   * in that order, rounded to float32: the bits of shared/sampling.ts's JavaScript. The other
+   * points (borders; NaN) get flag byte 1 at flags + p (0 for the rest) and no output, for the
+   * caller's border rule; returns how many there are. Scalar code (float64 has no use for
+   * four-lane float32 SIMD): the gain over JavaScript is code without type checks or bounds tests.
+   */
+  bilinear(dst: number, src: number, height: number, width: number, channels: number, ys: number, xs: number, count: number, flags: number): number;
+  /**
+   * The sampling loop of shared/poisson.ts's alias-table Poisson sampler (drawByTables; see there
+   * for the method), the same draws from the same words, for values from..count−1: counts
+   * min(k, cap) as float32 into out, for the means values[i]·scale (float32 values). The tables:
+   * per grid point j, start[j], size[j], lo[j] (int32); per cell, keep (float64) and alias
+   * (int32); stepCdf (float64, stepCount entries). Stream words (uint32) sit in 4096-word
+   * blocks from `words` on, `filled` of them so far; the word at index a is read at words + 4a.
+   * A pair of words never straddles two blocks (the last word of a block is skipped), as
+   * drawByTables refills its 4096-word buffer. The index of the next word is read from and written
+   * back to the int32 at `state`. Returns the value it stopped at: count when done, else the
+   * first value whose words run past `filled` (nothing of it written, its first word's index at
+   * `state`): fill the next block and call again from there.
+   */
+  poissonByTables(
+    values: number, scale: number, out: number, from: number, count: number, words: number, filled: number, state: number, cap: number,
+    start: number, size: number, lo: number, keep: number, alias: number, stepCdf: number, stepCount: number,
+  ): number;
+  /**
+   * One pass of a 5×5 chamfer distance transform (steps 1, 1.4, 2.1969) over float32 distances
+   * in rows of `stride` floats, padded by two rows and columns that hold a far value: `rows` rows
+   * of `width` values, the first at byte address `first`, in the direction `sign` (+1: left to
+   * right, rows downwards, reading the two rows above and the value before; −1: mirrored). Each
+   * value becomes the least of itself and its eight causal neighbours plus their steps, computed
+   * in float64 and stored as float32, as spatter.ts's JavaScript does.
+   */
+  chamferPass(first: number, rows: number, width: number, stride: number, sign: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +155,7 @@ const vec = (items: readonly Code[]): Code => [...uleb(items.length), ...items.f
 const name = (text: string): Code => vec([...text].map((ch) => [ch.charCodeAt(0)]));
 const section = (id: number, body: Code): Code => [id, ...uleb(body.length), ...body];
 
-const TYPE = { i32: 0x7f, f32: 0x7d, v128: 0x7b } as const;
+const TYPE = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
 type ValueType = keyof typeof TYPE;
 
 const seq = (...parts: Code[]): Code => parts.flat();
@@ -152,6 +194,8 @@ const ifThen = (condition: Code, ...body: Code[]): Code => [...condition, 0x04, 
 const ifElse = (condition: Code, then: readonly Code[], otherwise: readonly Code[]): Code => [
   ...condition, 0x04, 0x40, ...then.flat(), 0x05, ...otherwise.flat(), 0x0b,
 ];
+/** (if (result f64) condition then a else b): a float64 value chosen by a branch. */
+const ifElseValue = (condition: Code, a: Code, b: Code): Code => [...condition, 0x04, TYPE.f64, ...a, 0x05, ...b, 0x0b];
 const f32 = (value: number): Code => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)];
 const ret = (value: Code): Code => [...value, 0x0f];
 
@@ -279,6 +323,220 @@ const scalar = {
   sub: binary([0x93]),
   mul: binary([0x94]),
 };
+
+/** float64 scalar instructions (the bilinear kernel's arithmetic is JavaScript's: float64). */
+const f64 = {
+  add: binary([0xa0]),
+  sub: binary([0xa1]),
+  mul: binary([0xa2]),
+  lt: binary([0x63]),
+  ge: binary([0x66]),
+  floor: (a: Code): Code => [...a, 0x9c],
+  load: (address: Code): Code => [...address, 0x2b, 3, 0],
+  const: (value: number): Code => [0x44, ...new Uint8Array(Float64Array.of(value).buffer)],
+  fromI32: (a: Code): Code => [...a, 0xb7],
+  toI32: (a: Code): Code => [...a, 0xaa],
+  fromF32: (a: Code): Code => [...a, 0xbb],
+  toF32: (a: Code): Code => [...a, 0xb6],
+};
+
+const i32ops = {
+  eq: binary([0x46]),
+  ne: binary([0x47]),
+  or: binary([0x72]),
+  /** a if condition else b */
+  select: (a: Code, b: Code, condition: Code): Code => [...a, ...b, ...condition, 0x1b],
+};
+const f64gt = binary([0x64]);
+const f64FromU32 = (a: Code): Code => [...a, 0xb8];
+const f64LoadAt = (base: Code, index: Code): Code => f64.load(add(base, shl(index, i32(3))));
+const i32LoadAt = (base: Code, index: Code): Code => loadI32(add(base, shl(index, i32(2))));
+
+const poissonByTablesFn = defineFunction(
+  'poissonByTables',
+  ['i32', 'f64', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f64', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f64', 'f64', 'f64', 'f64', 'f64'],
+  (values, scale, out, i, count, words, filled, state, cap, start, size, lo, keep, alias, stepCdf, stepCount, at, j, c, k, events, e, cellIndex, mean, x, cell, u, share) => {
+    const word = (index: Code): Code => f64FromU32(i32LoadAt(get(words), index));
+    // Stop at value i, its words not all there: the caller fills a block and calls again.
+    const stopUnless = (condition: Code): Code => ifThen(eqz(condition), storeI32(get(state), get(at)), ret(get(i)));
+    return seq(
+      set(at, loadI32(get(state))),
+      whileLoop(
+        ltU(get(i), get(count)),
+        set(mean, f64.mul(f64.fromF32(loadF32(add(get(values), shl(get(i), i32(2))))), get(scale))),
+        ifElse(
+          eqz(f64gt(get(mean), f64.const(0))),
+          [storeF32(add(get(out), shl(get(i), i32(2))), f32(0))],
+          [
+            set(j, f64.toI32(f64.floor(f64.mul(get(mean), f64.const(4))))),
+            // e: the word index this value reads from (its pair skips a block's last word).
+            set(e, add(get(at), i32ops.eq(and(get(at), i32(4095)), i32(4095)))),
+            stopUnless(ltU(add(get(e), i32(1)), get(filled))),
+            set(x, f64.mul(f64.mul(word(get(e)), f64.const(2 ** -32)), f64.fromI32(i32LoadAt(get(size), get(j))))),
+            set(u, word(add(get(e), i32(1)))),
+            set(e, add(get(e), i32(2))),
+            set(cell, f64.floor(get(x))),
+            set(cellIndex, f64.toI32(get(cell))),
+            set(c, add(i32LoadAt(get(start), get(j)), get(cellIndex))),
+            set(
+              k,
+              add(
+                i32LoadAt(get(lo), get(j)),
+                i32ops.select(get(cellIndex), i32LoadAt(get(alias), get(c)), f64.lt(f64.sub(get(x), get(cell)), f64LoadAt(get(keep), get(c)))),
+              ),
+            ),
+            ifThen(
+              f64.ge(get(u), f64LoadAt(get(stepCdf), i32(0))),
+              set(events, i32(1)),
+              whileLoop(
+                and(ltU(get(events), get(stepCount)), f64.ge(get(u), f64LoadAt(get(stepCdf), get(events)))),
+                set(events, add(get(events), i32(1))),
+              ),
+              set(share, f64.mul(f64.mul(f64.sub(get(mean), f64.mul(f64.fromI32(get(j)), f64.const(0.25))), f64.const(4)), f64.const(2 ** 32))),
+              whileLoop(
+                get(events),
+                stopUnless(ltU(get(e), get(filled))),
+                set(k, add(get(k), f64.lt(word(get(e)), get(share)))),
+                set(e, add(get(e), i32(1))),
+                set(events, sub(get(events), i32(1))),
+              ),
+            ),
+            storeF32(
+              add(get(out), shl(get(i), i32(2))),
+              f64.toF32(ifElseValue(f64.lt(f64.fromI32(get(k)), get(cap)), f64.fromI32(get(k)), get(cap))),
+            ),
+            set(at, get(e)),
+          ],
+        ),
+        set(i, add(get(i), i32(1))),
+      ),
+      storeI32(get(state), get(at)),
+      get(count),
+    );
+  },
+  'i32',
+);
+
+/**
+ * The chamfer's minima on the float64 bits as int64: for the non-negative values it compares,
+ * the order of the bits is the order of the values, and a select of integers compiles to a
+ * conditional move, where float64 min compiles to branches that the distances, close to one
+ * another near edges, mispredict (measured: 3× the time of a pass).
+ */
+const bitsOf = (a: Code): Code => [...a, 0xbd];
+const fromBits = (a: Code): Code => [...a, 0xbf];
+const i64LtS = binary([0x53]);
+
+const chamferPassFn = defineFunction(
+  'chamferPass',
+  ['i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i64', 'i64', 'i64', 'i64', 'i64', 'i64', 'i64', 'i64', 'i64'],
+  (first, rows, width, stride, sign, step, rowStep, r, p, end, c0, c1, c2, c3, c4, c5, c6, c7, c8) => {
+    // The neighbour rowsBack rows and columnsBack columns before p in the pass's order, plus its step, as bits.
+    const candidate = (rowsBack: number, columnsBack: number, distance: number): Code =>
+      bitsOf(f64.add(f64.fromF32(loadF32(sub(get(p), add(mul(get(rowStep), i32(rowsBack)), mul(get(step), i32(columnsBack)))))), f64.const(distance)));
+    const keepLess = (a: number, b: number): Code => set(a, i32ops.select(get(a), get(b), i64LtS(get(a), get(b))));
+    return seq(
+      set(step, mul(get(sign), i32(4))),
+      set(rowStep, mul(get(step), get(stride))),
+      whileLoop(
+        ltU(get(r), get(rows)),
+        set(p, add(get(first), mul(get(r), get(rowStep)))),
+        set(end, add(get(p), mul(get(width), get(step)))),
+        whileLoop(
+          // p ≠ end (p runs either way)
+          i32ops.ne(get(p), get(end)),
+          set(c0, bitsOf(f64.fromF32(loadF32(get(p))))),
+          set(c1, candidate(1, 0, 1)),
+          set(c2, candidate(1, 1, 1.4)),
+          set(c3, candidate(1, -1, 1.4)),
+          set(c4, candidate(1, 2, 2.1969)),
+          set(c5, candidate(1, -2, 2.1969)),
+          set(c6, candidate(2, 1, 2.1969)),
+          set(c7, candidate(2, -1, 2.1969)),
+          keepLess(c0, c1),
+          keepLess(c2, c3),
+          keepLess(c4, c5),
+          keepLess(c6, c7),
+          keepLess(c0, c2),
+          keepLess(c4, c6),
+          keepLess(c0, c4),
+          // The value just before p, written by the previous step, last: the only dependency
+          // from one pixel to the next.
+          set(c8, candidate(0, 1, 1)),
+          keepLess(c0, c8),
+          storeF32(get(p), f64.toF32(fromBits(get(c0)))),
+          set(p, add(get(p), get(step))),
+        ),
+        set(r, add(get(r), i32(1))),
+      ),
+    );
+  },
+);
+
+const bilinearFn = defineFunction(
+  'bilinear',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64', 'f64'],
+  (dst, src, height, width, channels, ys, xs, count, flags, p, pixelBytes, rowBytes, q, c, flagged, end, y, x, y0, x0, fy, fx, gy, gx, w00, w01, w10, w11, lastRow, lastColumn) => {
+    // One channel value: the four neighbours at byte offset c of q, weighted, in float64.
+    const corner = (offset: Code): Code => f64.fromF32(loadF32(add(add(get(q), get(c)), offset)));
+    return seq(
+      set(pixelBytes, shl(get(channels), i32(2))),
+      set(rowBytes, mul(get(width), get(pixelBytes))),
+      set(lastRow, f64.fromI32(sub(get(height), i32(1)))),
+      set(lastColumn, f64.fromI32(sub(get(width), i32(1)))),
+      set(end, add(get(ys), shl(get(count), i32(3)))),
+      whileLoop(
+        ltU(get(ys), get(end)),
+        set(y, f64.load(get(ys))),
+        set(x, f64.load(get(xs))),
+        set(y0, f64.floor(get(y))),
+        set(x0, f64.floor(get(x))),
+        ifElse(
+          and(and(f64.ge(get(y0), f64.const(0)), f64.lt(get(y0), get(lastRow))), and(f64.ge(get(x0), f64.const(0)), f64.lt(get(x0), get(lastColumn)))),
+          [
+            storeU8(add(get(flags), get(p)), i32(0)),
+            set(fy, f64.sub(get(y), get(y0))),
+            set(fx, f64.sub(get(x), get(x0))),
+            set(gy, f64.sub(f64.const(1), get(fy))),
+            set(gx, f64.sub(f64.const(1), get(fx))),
+            set(w00, f64.mul(get(gy), get(gx))),
+            set(w01, f64.mul(get(gy), get(fx))),
+            set(w10, f64.mul(get(fy), get(gx))),
+            set(w11, f64.mul(get(fy), get(fx))),
+            set(q, add(get(src), mul(add(mul(f64.toI32(get(y0)), get(width)), f64.toI32(get(x0))), get(pixelBytes)))),
+            set(c, i32(0)),
+            whileLoop(
+              ltU(get(c), get(pixelBytes)),
+              storeF32(
+                add(get(dst), get(c)),
+                f64.toF32(
+                  f64.add(
+                    f64.add(
+                      f64.add(f64.mul(get(w00), corner(i32(0))), f64.mul(get(w01), corner(get(pixelBytes)))),
+                      f64.mul(get(w10), corner(get(rowBytes))),
+                    ),
+                    f64.mul(get(w11), corner(add(get(rowBytes), get(pixelBytes)))),
+                  ),
+                ),
+              ),
+              set(c, add(get(c), i32(4))),
+            ),
+          ],
+          [storeU8(add(get(flags), get(p)), i32(1)), set(flagged, add(get(flagged), i32(1)))],
+        ),
+        set(dst, add(get(dst), get(pixelBytes))),
+        set(ys, add(get(ys), i32(8))),
+        set(xs, add(get(xs), i32(8))),
+        set(p, add(get(p), i32(1))),
+      ),
+      get(flagged),
+    );
+  },
+  'i32',
+);
 
 const zoomAddFn = defineFunction(
   'zoomAdd',
@@ -490,7 +748,7 @@ const glassSwapsFn = defineFunction(
 );
 
 /** The module's bytes (exported for tests and for engines that want to validate it). */
-export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn]);
+export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn, bilinearFn, poissonByTablesFn, chamferPassFn]);
 
 // ---------------------------------------------------------------------------------------------
 // Memory: one growable buffer, handed out by a bump allocator that each operation resets.
@@ -711,6 +969,96 @@ function jsEngine(): BlurEngine {
               if (!copy) f[q + c] = tmp;
             }
           }
+        }
+      }
+    },
+    bilinear(dst, src, height, width, channels, ys, xs, count, flags) {
+      const f = arena.f32;
+      const bytes = arena.u8;
+      const positions = new Float64Array(f.buffer);
+      const rowStride = width * channels;
+      let flagged = 0;
+      for (let p = 0; p < count; p++) {
+        const y = positions[(ys >>> 3) + p]!;
+        const x = positions[(xs >>> 3) + p]!;
+        const y0 = Math.floor(y);
+        const x0 = Math.floor(x);
+        if (!(y0 >= 0 && y0 < height - 1 && x0 >= 0 && x0 < width - 1)) {
+          bytes[flags + p] = 1;
+          flagged++;
+          continue;
+        }
+        bytes[flags + p] = 0;
+        const fy = y - y0;
+        const fx = x - x0;
+        const w00 = (1 - fy) * (1 - fx);
+        const w01 = (1 - fy) * fx;
+        const w10 = fy * (1 - fx);
+        const w11 = fy * fx;
+        const i00 = (src >>> 2) + y0 * rowStride + x0 * channels;
+        const o = (dst >>> 2) + p * channels;
+        for (let c = 0; c < channels; c++) {
+          const i = i00 + c;
+          f[o + c] = w00 * f[i]! + w01 * f[i + channels]! + w10 * f[i + rowStride]! + w11 * f[i + rowStride + channels]!;
+        }
+      }
+      return flagged;
+    },
+    poissonByTables(values, scale, out, from, count, words, filled, state, cap, start, size, lo, keep, alias, stepCdf, stepCount) {
+      const f = arena.f32;
+      const ints = arena.i32;
+      const unsigned = new Uint32Array(f.buffer);
+      const doubles = new Float64Array(f.buffer);
+      const word = (index: number) => unsigned[(words >>> 2) + index]!;
+      const cdf = (index: number) => doubles[(stepCdf >>> 3) + index]!;
+      let at = ints[state >>> 2]!;
+      for (let i = from; i < count; i++) {
+        const mean = f[(values >>> 2) + i]! * scale;
+        if (!(mean > 0)) {
+          f[(out >>> 2) + i] = 0;
+          continue;
+        }
+        const j = Math.floor(mean * 4);
+        let e = (at & 4095) === 4095 ? at + 1 : at;
+        if (e + 2 > filled) {
+          ints[state >>> 2] = at;
+          return i;
+        }
+        const x = word(e) * 2 ** -32 * ints[(size >>> 2) + j]!;
+        const u = word(e + 1);
+        e += 2;
+        const cell = Math.floor(x);
+        const c = ints[(start >>> 2) + j]! + cell;
+        let k = ints[(lo >>> 2) + j]! + (x - cell < doubles[(keep >>> 3) + c]! ? cell : ints[(alias >>> 2) + c]!);
+        if (u >= cdf(0)) {
+          let events = 1;
+          while (events < stepCount && u >= cdf(events)) events++;
+          const share = (mean - j * 0.25) * 4 * 2 ** 32;
+          for (; events > 0; events--, e++) {
+            if (e + 1 > filled) {
+              ints[state >>> 2] = at;
+              return i;
+            }
+            if (word(e) < share) k++;
+          }
+        }
+        f[(out >>> 2) + i] = k < cap ? k : cap;
+        at = e;
+      }
+      ints[state >>> 2] = at;
+      return count;
+    },
+    chamferPass(first, rows, width, stride, sign) {
+      const f = arena.f32;
+      const row = sign * stride;
+      // Neighbours before p in the pass's order, with their steps.
+      const offsets = [-sign, -row, -row - sign, -row + sign, -row - 2 * sign, -row + 2 * sign, -2 * row - sign, -2 * row + sign];
+      const steps = [1, 1, 1.4, 1.4, 2.1969, 2.1969, 2.1969, 2.1969];
+      for (let r = 0; r < rows; r++) {
+        for (let x = 0, p = (first >>> 2) + r * row; x < width; x++, p += sign) {
+          let best = f[p]!;
+          for (let k = 0; k < 8; k++) best = Math.min(best, f[p + offsets[k]!]! + steps[k]!);
+          f[p] = best;
         }
       }
     },

@@ -37,18 +37,29 @@ export function drawElastic(height: number, width: number, [alpha, sigma, affine
   const corners = [[cx + s, cy + s], [cx + s, cy - s], [cx - s, cy - s]] as const;
   const moved = corners.map(([x, y]) => [x + affine * (2 * random.float() - 1), y + affine * (2 * random.float() - 1)] as const);
   const inverseAffine: InverseAffine = s > 0 ? invertToRowColumn(affineFromTriangles(corners, moved)) : [1, 0, 0, 0, 1, 0];
-  const size = height * width;
-  let dx: Float32Array = new Float32Array(size);
-  let dy: Float32Array = new Float32Array(size);
-  if (alpha !== 0) {
-    dx = smoothedUniformField(height, width, sigma, 3, random);
-    dy = smoothedUniformField(height, width, sigma, 3, random);
-    for (let i = 0; i < size; i++) {
-      dx[i]! *= alpha;
-      dy[i]! *= alpha;
-    }
-  }
+  if (alpha === 0) return { inverseAffine, corners, moved, dx: new Float32Array(height * width), dy: new Float32Array(height * width) };
+  const dx = scaleInPlace(smoothedUniformField(height, width, sigma, 3, random), alpha);
+  const dy = scaleInPlace(smoothedUniformField(height, width, sigma, 3, random), alpha);
   return { inverseAffine, corners, moved, dx, dy };
+}
+
+/**
+ * field ← α·field, in place. Each pixel loop sits in a function of its own: V8 compiles a long
+ * loop while it runs, and code after it that had not yet run lacks type feedback, so a loop
+ * inline in a longer function is compiled, then dropped on leaving it, call after call.
+ */
+function scaleInPlace(field: Float32Array, alpha: number): Float32Array {
+  for (let i = 0; i < field.length; i++) field[i]! *= alpha;
+  return field;
+}
+
+/** Values clipped to [0, 1], in place (see scaleInPlace for why a function of its own). */
+function clipInPlace(values: Float32Array): Float32Array {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    values[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return values;
 }
 
 /**
@@ -106,9 +117,7 @@ export const elasticTransform = defineCorruption<ElasticParams>({
     const { height, width } = image;
     const { inverseAffine, dx, dy } = drawElastic(height, width, params, random);
     const warped: Image = { ...image, data: sampleBilinearRows(image, height, width, affineRow, inverseAffine, 'mirror') };
-    const out = sampleBilinearRows(warped, height, width, displacedRow, { dx, dy }, 'reflect');
-    for (let i = 0; i < out.length; i++) out[i] = out[i]! < 0 ? 0 : out[i]! > 1 ? 1 : out[i]!;
-    return { data: out };
+    return { data: clipInPlace(sampleBilinearRows(warped, height, width, displacedRow, { dx, dy }, 'reflect')) };
   },
 });
 

@@ -1,3 +1,4 @@
+import { blurEngine, type BlurEngine } from '../blur/kernels.js';
 import type { Image } from '../types.js';
 import { borderIndex, type Border } from './border.js';
 
@@ -22,9 +23,14 @@ export type RowPositions<C> = (context: C, y: number, ys: Float64Array, xs: Floa
 /**
  * Bilinear resampling onto an outHeight × outWidth grid whose sample positions are written a
  * row at a time: the same values as sampleBilinear with the whole grid's positions, without
- * image-sized coordinate arrays.
+ * image-sized coordinate arrays. Large images go through the blur engine's wasm kernel where
+ * there is one (sampleBilinearRowsOn), with the same bits.
  */
 export function sampleBilinearRows<C>(image: Image, outHeight: number, outWidth: number, positions: RowPositions<C>, context: C, border: Border): Float32Array {
+  if (outHeight * outWidth * image.channels >= ENGINE_FROM) {
+    const engine = blurEngine();
+    if (engine.kind === 'wasm-simd') return sampleBilinearRowsOn(engine, image, outHeight, outWidth, positions, context, border);
+  }
   const out = new Float32Array(outHeight * outWidth * image.channels);
   const ys = new Float64Array(outWidth);
   const xs = new Float64Array(outWidth);
@@ -33,6 +39,63 @@ export function sampleBilinearRows<C>(image: Image, outHeight: number, outWidth:
     samplePoints(image, ys, xs, outWidth, border, out, y * outWidth * image.channels);
   }
   return out;
+}
+
+/**
+ * Below this many output values the copies into the engine's memory do not pay (28- and 32-px
+ * images stay in JavaScript). At 224×224×3 the kernel took about 0.4 ms against 0.55–0.7 ms for
+ * the JavaScript loop (same float64 arithmetic, without the loop's type checks and bounds tests):
+ * elastic transform, two resamplings a call, became 1.06–1.10× faster.
+ */
+const ENGINE_FROM = 16384;
+
+/**
+ * sampleBilinearRows on an engine's memory: the image and the whole grid's positions are written
+ * there, the engine's bilinear kernel samples every point inside the image, and the points it
+ * flags (their neighbours reach past the border) are sampled here by the border rule, into
+ * the same output. The result is a new array.
+ */
+export function sampleBilinearRowsOn<C>(
+  engine: BlurEngine,
+  image: Image,
+  outHeight: number,
+  outWidth: number,
+  positions: RowPositions<C>,
+  context: C,
+  border: Border,
+): Float32Array {
+  const { arena, kernels } = engine;
+  const { data, height, width, channels } = image;
+  const count = outHeight * outWidth;
+  arena.reset();
+  const src = arena.alloc(data.length);
+  // Float64 positions take two floats each; every allocation is 16-byte aligned.
+  const ys = arena.alloc(2 * count);
+  const xs = arena.alloc(2 * count);
+  const dst = arena.alloc(count * channels);
+  const flags = arena.alloc(Math.ceil(count / 4));
+  const f32 = arena.f32;
+  f32.set(data, src >>> 2);
+  const f64 = new Float64Array(f32.buffer);
+  for (let y = 0, row = 0; y < outHeight; y++, row += outWidth) {
+    positions(context, y, f64.subarray((ys >>> 3) + row, (ys >>> 3) + row + outWidth), f64.subarray((xs >>> 3) + row, (xs >>> 3) + row + outWidth));
+  }
+  if (kernels.bilinear(dst, src, height, width, channels, ys, xs, count, flags) > 0) {
+    sampleFlagged(image, f64.subarray(ys >>> 3, (ys >>> 3) + count), f64.subarray(xs >>> 3, (xs >>> 3) + count), arena.u8.subarray(flags, flags + count), border, f32, dst >>> 2);
+  }
+  return f32.slice(dst >>> 2, (dst >>> 2) + count * channels);
+}
+
+/** Samples the flagged points (flags[p] = 1) by samplePoints's border rules, into out from outStart on. */
+function sampleFlagged(image: Image, ys: Float64Array, xs: Float64Array, flags: Uint8Array, border: Border, out: Float32Array, outStart: number): void {
+  const y = new Float64Array(1);
+  const x = new Float64Array(1);
+  for (let p = 0; p < flags.length; p++) {
+    if (flags[p] === 0) continue;
+    y[0] = ys[p]!;
+    x[0] = xs[p]!;
+    samplePoints(image, y, x, 1, border, out, outStart + p * image.channels);
+  }
 }
 
 /** Samples `count` points into out from outStart on (channels values each). */

@@ -2,6 +2,7 @@ import type { RandomStream } from '../../random/stream.js';
 import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 import { roundHalfEven } from '../shared/pixels.js';
+import { blurEngine } from '../blur/kernels.js';
 import { colourForChannels, gaussianBlurLayer } from './layers.js';
 
 /**
@@ -325,62 +326,33 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
  * cv2.distanceTransform(255 − edges, DIST_L2, 5), then cv2.threshold(…, cap, cap, THRESH_TRUNC):
  * the distance from every pixel to the nearest edge pixel by a two-pass 5×5 chamfer (steps 1,
  * 1.4 and 2.1969), capped, into `out`. Outside the image counts as far, as in OpenCV; with no
- * edge at all every pixel is at the cap.
+ * edge at all every pixel is at the cap. The passes run on the blur engine's kernel
+ * (BlurKernels.chamferPass), in its memory; the loops around them sit in functions of their own
+ * (V8 compiles a long loop while it runs, and code after it in the same function that had not
+ * yet run lacks type feedback: the compiled loop would be dropped on leaving it, every call).
  */
-function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number, out: Float32Array): Float32Array {
-  const A = 1;
-  const B = 1.4;
-  const C = 2.1969;
+export function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number, out: Float32Array, engine = blurEngine()): Float32Array {
   const FAR = 1e6;
   const pw = width + 4;
-  const d = new Float32Array((height + 4) * pw).fill(FAR);
+  const { arena, kernels } = engine;
+  arena.reset();
+  const address = arena.alloc((height + 4) * pw);
+  const d = arena.f32.subarray(address >>> 2, (address >>> 2) + (height + 4) * pw).fill(FAR);
+  markEdges(edges, height, width, d);
+  kernels.chamferPass(address + 4 * (2 * pw + 2), height, width, pw, 1);
+  kernels.chamferPass(address + 4 * ((height + 1) * pw + width + 1), height, width, pw, -1);
+  return capUnpadded(d, height, width, cap, out);
+}
+
+/** 0 at every edge pixel of the padded distances (two rows and columns of padding). */
+function markEdges(edges: Uint8Array, height: number, width: number, d: Float32Array): void {
+  const pw = width + 4;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (edges[y * width + x]) d[(y + 2) * pw + x + 2] = 0;
-  const r1 = pw;
-  const r2 = 2 * pw;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0, i = (y + 2) * pw + 2; x < width; x++, i++) {
-      let best = d[i]!;
-      let v = d[i - 1]! + A;
-      if (v < best) best = v;
-      v = d[i - r1]! + A;
-      if (v < best) best = v;
-      v = d[i - r1 - 1]! + B;
-      if (v < best) best = v;
-      v = d[i - r1 + 1]! + B;
-      if (v < best) best = v;
-      v = d[i - r1 - 2]! + C;
-      if (v < best) best = v;
-      v = d[i - r1 + 2]! + C;
-      if (v < best) best = v;
-      v = d[i - r2 - 1]! + C;
-      if (v < best) best = v;
-      v = d[i - r2 + 1]! + C;
-      if (v < best) best = v;
-      d[i] = best;
-    }
-  }
-  for (let y = height - 1; y >= 0; y--) {
-    for (let x = width - 1, i = (y + 2) * pw + 2 + x; x >= 0; x--, i--) {
-      let best = d[i]!;
-      let v = d[i + 1]! + A;
-      if (v < best) best = v;
-      v = d[i + r1]! + A;
-      if (v < best) best = v;
-      v = d[i + r1 + 1]! + B;
-      if (v < best) best = v;
-      v = d[i + r1 - 1]! + B;
-      if (v < best) best = v;
-      v = d[i + r1 + 2]! + C;
-      if (v < best) best = v;
-      v = d[i + r1 - 2]! + C;
-      if (v < best) best = v;
-      v = d[i + r2 + 1]! + C;
-      if (v < best) best = v;
-      v = d[i + r2 - 1]! + C;
-      if (v < best) best = v;
-      d[i] = best;
-    }
-  }
+}
+
+/** The padded distances without their padding, capped, into `out`. */
+function capUnpadded(d: Float32Array, height: number, width: number, cap: number, out: Float32Array): Float32Array {
+  const pw = width + 4;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = d[(y + 2) * pw + x + 2]!;
