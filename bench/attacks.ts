@@ -1,12 +1,13 @@
 /**
  * Attack throughput — FGSM and PGD-20, in images × gradient steps per second — on the bundled CNN
- * (28×28×1, batch 64, ε 0.1) and a CIFAR-style ResNet-18 (32×32×3, batch 32, ε 8/255, seeded
- * random weights), on every TF.js backend asked for, side by side with PyTorch on the CPU
- * (scripts/bench_attacks_torch.py, same architectures, batches and attack passes) in the same
- * invocation. Prints a markdown table.
+ * (28×28×1, batch 64, ε 0.1), a zoo backbone as `attack --model` loads it (assets/zoo/<name>, the
+ * resnet-fm10 classifier; 28×28×1, batch 64, ε 0.1; `--zoo-model`, default supervised) and a
+ * CIFAR-style ResNet-18 (32×32×3, batch 32, ε 8/255, seeded random weights), on every TF.js
+ * backend asked for, side by side with PyTorch on the CPU (scripts/bench_attacks_torch.py, same
+ * architectures, weights, batches and attack passes) in the same invocation. Prints a markdown table.
  *
- * Run: npx tsx bench/attacks.ts [--backends wasm,webgpu] [--models cnn,resnet18] [--seconds 3]
- *        [--pgd-steps 20] [--max-seconds 60] [--torch-threads 1] [--no-torch]
+ * Run: npx tsx bench/attacks.ts [--backends wasm,webgpu] [--models cnn,zoo,resnet18] [--seconds 3]
+ *        [--pgd-steps 20] [--max-seconds 60] [--torch-threads 1] [--zoo-model supervised] [--no-torch]
  *
  * Each figure: one untimed FGSM run (kernel compilation, shader warm-up), then runs repeated for
  * about --seconds (at least one). Where one PGD-20 run is projected (from FGSM's time) to take
@@ -26,6 +27,7 @@ import { backendProvider, probeBackends } from '../src/backend/index.js';
 import { openDataset } from '../src/data/open.js';
 import type { Classifier } from '../src/models/contract.js';
 import { loadClassifier } from '../src/models/load.js';
+import { loadZooClassifier, resolveZooEntry } from '../src/models/zoo/catalogue.js';
 import { RandomStream } from '../src/random/stream.js';
 import { buildResNet18 } from './models/resnet18.js';
 
@@ -39,11 +41,12 @@ const pgdSteps = Number(option('pgd-steps', '20'));
 const maxSeconds = Number(option('max-seconds', '60'));
 const torchThreads = Number(option('torch-threads', '1'));
 const backends = option('backends', 'wasm,webgpu').split(',');
-const models = option('models', 'cnn,resnet18').split(',') as ModelId[];
+const models = option('models', 'cnn,zoo,resnet18').split(',') as ModelId[];
+const zooModel = option('zoo-model', 'supervised');
 const withTorch = !args.includes('--no-torch');
 const PYTHON = '/usr/bin/python3';
 
-type ModelId = 'cnn' | 'resnet18';
+type ModelId = 'cnn' | 'zoo' | 'resnet18';
 interface Workload {
   readonly classifier: Classifier & { dispose(): void };
   readonly images: tf.Tensor4D;
@@ -67,17 +70,23 @@ interface Row {
   pgd?: Figure | { skipped: string };
 }
 
-const BATCH: Record<ModelId, number> = { cnn: 64, resnet18: 32 };
-const LABEL: Record<ModelId, string> = { cnn: 'fmnist-cnn 28×28×1, ε 0.1', resnet18: 'ResNet-18 32×32×3, ε 8/255' };
+const BATCH: Record<ModelId, number> = { cnn: 64, zoo: 64, resnet18: 32 };
+const LABEL: Record<ModelId, string> = { cnn: 'fmnist-cnn 28×28×1, ε 0.1', zoo: `zoo ${zooModel} (resnet-fm10) 28×28×1, ε 0.1`, resnet18: 'ResNet-18 32×32×3, ε 8/255' };
 
-/** The bundled subset's first 64 images, shared with PyTorch so both attack the same batch. */
+/** The bundled subset's first images, shared with PyTorch so both attack the same batch (the CNN and the zoo model alike). */
 const { dataset } = await openDataset({ spec: 'fashion-mnist-subset', split: 'test' });
-const cnnPixels = await dataset.read(Array.from({ length: BATCH.cnn }, (_, i) => i));
-const cnnLabels = dataset.labels.slice(0, BATCH.cnn);
+const subsetBatch = Math.max(BATCH.cnn, BATCH.zoo);
+const subsetPixels = await dataset.read(Array.from({ length: subsetBatch }, (_, i) => i));
+const subsetLabels = dataset.labels.slice(0, subsetBatch);
+const subsetImages = (n: number) => tf.tensor4d(subsetPixels.subarray(0, n * 28 * 28), [n, 28, 28, 1]);
 
 async function workload(model: ModelId): Promise<Workload> {
   if (model === 'cnn') {
-    return { classifier: await loadClassifier('fmnist-cnn'), images: tf.tensor4d(cnnPixels, [BATCH.cnn, 28, 28, 1]), labels: cnnLabels, eps: 0.1 };
+    return { classifier: await loadClassifier('fmnist-cnn'), images: subsetImages(BATCH.cnn), labels: subsetLabels.slice(0, BATCH.cnn), eps: 0.1 };
+  }
+  if (model === 'zoo') {
+    // As `attack --model <zoo name>` loads it: the shipped LayersModel, checked against its card.
+    return { classifier: await loadZooClassifier(await resolveZooEntry(zooModel)), images: subsetImages(BATCH.zoo), labels: subsetLabels.slice(0, BATCH.zoo), eps: 0.1 };
   }
   const stream = RandomStream.fromSeed(0).derive('bench-attacks', 'resnet18-batch');
   const n = BATCH.resnet18;
@@ -158,8 +167,8 @@ function torchRows(): { rows: Row[]; note: string } {
   if (!existsSync(PYTHON)) return { rows: [], note: `PyTorch: skipped (${PYTHON} not found)` };
   const folder = mkdtempSync(join(tmpdir(), 'bench-attacks-'));
   try {
-    writeFileSync(join(folder, 'images.f32'), cnnPixels);
-    writeFileSync(join(folder, 'labels.i32'), cnnLabels);
+    writeFileSync(join(folder, 'images.f32'), subsetPixels);
+    writeFileSync(join(folder, 'labels.i32'), subsetLabels);
     // PyTorch runs PGD with the most steps any TF.js backend ran on that model (a capped run is compared per step).
     const ran = (model: ModelId) => rows.filter((r) => r.model === model && r.pgd && 'steps' in r.pgd).map((r) => (r.pgd as Figure).steps);
     const stepsFor = (model: ModelId) => (ran(model).length > 0 ? Math.max(...ran(model)) : pgdSteps);
@@ -167,6 +176,7 @@ function torchRows(): { rows: Row[]; note: string } {
       'scripts/bench_attacks_torch.py', '--models', models.join(','), '--seconds', String(seconds),
       '--pgd-steps', models.map((m) => `${m}=${stepsFor(m)}`).join(','),
       '--threads', String(torchThreads), '--cnn-batch', String(BATCH.cnn), '--resnet-batch', String(BATCH.resnet18),
+      '--zoo-batch', String(BATCH.zoo), '--zoo-model', zooModel,
       '--cnn-images', join(folder, 'images.f32'), '--cnn-labels', join(folder, 'labels.i32'),
     ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1) || '{}') as {
@@ -199,7 +209,7 @@ const cell = (figure: Row['fgsm'] | Row['pgd'], reference: Row['fgsm'] | Row['pg
 };
 console.log(`\nAttack throughput, images × gradient steps per second, ~${seconds} s per figure, ${new Date().toISOString()}`);
 console.log(`${torch.note}. Per wall second and per CPU second of the process (robust to other jobs on a shared machine),`);
-console.log('each with its ratio to PyTorch in brackets; "broken": images the last run broke (the CNN: same batch and weights on both sides).\n');
+console.log('each with its ratio to PyTorch in brackets; "broken": images the last run broke (the CNN and the zoo model: same batch and weights on both sides).\n');
 console.log(`| model | runtime | batch | FGSM /s | FGSM /CPU-s | broken | PGD-${pgdSteps} /s | PGD-${pgdSteps} /CPU-s | broken |`);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const row of all) {

@@ -9,16 +9,19 @@
  * uses; each as forward, input gradient (dx) and filter gradient (dW). Plus matrix products:
  * 1024², and the zoo's classifier head at batch 256.
  *
- * Run: npx tsx bench/kernels.ts [--seconds 0.5] [--torch-threads 2] [--only zoo|resnet18|matmul] [--no-torch] [--no-wasm]
+ * Run: npx tsx bench/kernels.ts [--seconds 0.5] [--rounds 3] [--torch-threads 2] [--only zoo|resnet18|matmul] [--no-torch] [--no-wasm]
  *
  * Each figure is the median of calls repeated for about --seconds after one warm-up call, in
- * GFLOP/s (2 × multiply-adds of the direct convolution). The native kernels use every core
+ * GFLOP/s (2 × multiply-adds of the direct convolution); native and PyTorch are timed case by
+ * case, alternately, for --rounds rounds, and each ratio is the median of the rounds' ratios, so
+ * that a shared machine's changing load falls on both sides alike. The native kernels use every core
  * (OpenMP / OpenBLAS threads), so PyTorch runs with as many threads (--torch-threads, default
  * the core count); plain wasm runs one thread (tfjs-backend-wasm's threaded build is not used in
  * Node). PyTorch is timed in NCHW and channels-last, and the faster counts. Ratios are against
  * PyTorch in the same run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -35,6 +38,7 @@ const torchThreads = Number(option('torch-threads', String(cpus().length)));
 const only = option('only', 'zoo,resnet18,matmul').split(',');
 const withTorch = !args.includes('--no-torch');
 const withWasm = !args.includes('--no-wasm');
+const roundCount = Number(option('rounds', '3'));
 const PYTHON = '/usr/bin/python3';
 
 type Op = 'fwd' | 'dx' | 'dW' | 'matmul';
@@ -147,44 +151,79 @@ function timeOnWasm(native: boolean): Map<Case, number> {
   return results;
 }
 
-/** PyTorch's figures (ms per call), from a Python child process given the cases as JSON. */
-function timeOnTorch(): { ms: Map<Case, number>; note: string } {
-  if (!withTorch) return { ms: new Map(), note: 'PyTorch: skipped (--no-torch)' };
-  const script = String.raw`
+/**
+ * PyTorch's side: one Python child process that prepares every case once, then times the case
+ * named on each stdin line and answers its ms per call on stdout. Being asked case by case, it
+ * runs interleaved with the native timings, so that load from other jobs on a shared machine
+ * falls on both sides of a ratio alike.
+ */
+const TORCH_SCRIPT = String.raw`
 import json, sys, time, torch
 torch.set_num_threads(int(sys.argv[1])); seconds = float(sys.argv[2])
-cases = json.load(sys.stdin); out = []
+cases = json.loads(sys.stdin.readline()); prepared = {}
 def timed(f):
     f(); times = []; start = time.perf_counter()
     while len(times) < 3 or (time.perf_counter() - start < seconds and len(times) < 200):
         t0 = time.perf_counter(); f(); times.append(time.perf_counter() - t0)
     times.sort(); return times[len(times) // 2] * 1000
+def calls(c):
+    if c['op'] == 'matmul':
+        a = torch.rand(c['x']) * 2 - 1; b = torch.rand(c['w']) * 2 - 1
+        return [lambda: torch.mm(a, b)]
+    n, h, _, ci = c['x']; k, _, _, co = c['w']; s = c['stride']; p = (k - 1) // 2
+    out = []
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        x = (torch.rand(n, ci, h, h) * 2 - 1).contiguous(memory_format=fmt)
+        w = (torch.rand(co, ci, k, k) * 2 - 1).contiguous(memory_format=fmt)
+        y = torch.nn.functional.conv2d(x, w, stride=s, padding=p)
+        dy = (torch.rand_like(y) * 2 - 1).contiguous(memory_format=fmt)
+        if c['op'] == 'fwd':
+            out.append(lambda x=x, w=w: torch.nn.functional.conv2d(x, w, stride=s, padding=p))
+        else:
+            mask = [True, False, False] if c['op'] == 'dx' else [False, True, False]
+            out.append(lambda x=x, w=w, dy=dy, mask=mask: torch.ops.aten.convolution_backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask))
+    return out
+print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads()}), flush=True)
 with torch.no_grad():
-    for c in cases:
-        if c['op'] == 'matmul':
-            a = torch.rand(c['x']) * 2 - 1; b = torch.rand(c['w']) * 2 - 1
-            out.append(timed(lambda: torch.mm(a, b))); continue
-        n, h, _, ci = c['x']; k, _, _, co = c['w']; s = c['stride']; p = (k - 1) // 2
-        best = None
-        for fmt in (torch.contiguous_format, torch.channels_last):
-            x = (torch.rand(n, ci, h, h) * 2 - 1).contiguous(memory_format=fmt)
-            w = (torch.rand(co, ci, k, k) * 2 - 1).contiguous(memory_format=fmt)
-            y = torch.nn.functional.conv2d(x, w, stride=s, padding=p)
-            dy = (torch.rand_like(y) * 2 - 1).contiguous(memory_format=fmt)
-            if c['op'] == 'fwd':
-                f = lambda: torch.nn.functional.conv2d(x, w, stride=s, padding=p)
-            else:
-                mask = [True, False, False] if c['op'] == 'dx' else [False, True, False]
-                f = lambda: torch.ops.aten.convolution_backward(dy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
-            t = timed(f); best = t if best is None else min(best, t)
-        out.append(best)
-print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'ms': out}))
+    for line in sys.stdin:
+        i = int(line)
+        if i not in prepared: prepared[i] = calls(cases[i])
+        print(json.dumps(min(timed(f) for f in prepared[i])), flush=True)
 `;
-  const payload = cases.map(({ op, x, w, stride }) => ({ op, x, w, stride }));
-  const result = spawnSync(PYTHON, ['-c', script, String(torchThreads), String(seconds)], { input: JSON.stringify(payload), encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (result.status !== 0) return { ms: new Map(), note: `PyTorch: unavailable (${(result.stderr || String(result.error)).trim().split('\n').pop()})` };
-  const parsed = JSON.parse(result.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; ms: number[] };
-  return { ms: new Map(cases.map((c, i) => [c, parsed.ms[i]!])), note: `PyTorch ${parsed.torch} CPU, ${parsed.threads} thread(s), best of NCHW and channels-last` };
+
+interface TorchTimer {
+  readonly note: string;
+  /** ms per call of case i (the faster of NCHW and channels-last for convolutions). */
+  time(i: number): Promise<number>;
+  close(): void;
+}
+
+async function startTorch(): Promise<TorchTimer | { note: string }> {
+  if (!withTorch) return { note: 'PyTorch: skipped (--no-torch)' };
+  const child = spawn(PYTHON, ['-c', TORCH_SCRIPT, String(torchThreads), String(seconds)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`PyTorch: unavailable (${stderr.trim().split('\n').pop() ?? 'no output'})`);
+    return line.value;
+  };
+  child.stdin.write(`${JSON.stringify(cases.map(({ op, x, w, stride }) => ({ op, x, w, stride })))}\n`);
+  try {
+    const hello = JSON.parse(await next()) as { torch: string; threads: number };
+    return {
+      note: `PyTorch ${hello.torch} CPU, ${hello.threads} thread(s), best of NCHW and channels-last`,
+      time: async (i) => {
+        child.stdin.write(`${i}\n`);
+        return Number(await next());
+      },
+      close: () => child.stdin.end(),
+    };
+  } catch (error) {
+    child.kill();
+    return { note: (error as Error).message };
+  }
 }
 
 registerWasmGradientKernels();
@@ -192,31 +231,55 @@ await tf.setBackend('wasm');
 await tf.ready();
 const status = nativeKernelStatus();
 console.log(`native kernels: ${describeNativeStatus(status)}`);
-const native = status.active ? timeOnWasm(true) : new Map<Case, number>();
+const torchTimer = await startTorch();
+// Per case and round: the native median, then PyTorch's, back to back. A case's figures are the
+// medians over the rounds, and its ratio the median of the rounds' ratios.
+const native = new Map<Case, number>();
+const torchMs = new Map<Case, number>();
+const ratios = new Map<Case, number>();
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+if (status.active) registerNativeKernels();
+for (const [i, c] of cases.entries()) {
+  const { run, inputs } = kernelCall(c);
+  const rounds: { native?: number; torch?: number }[] = [];
+  for (let r = 0; r < roundCount; r++) {
+    const round: { native?: number; torch?: number } = {};
+    if (status.active) round.native = timeCall(run);
+    if ('time' in torchTimer) round.torch = await torchTimer.time(i);
+    rounds.push(round);
+  }
+  tf.dispose(inputs);
+  const nativeRounds = rounds.flatMap((r) => (r.native === undefined ? [] : [r.native]));
+  const torchRounds = rounds.flatMap((r) => (r.torch === undefined ? [] : [r.torch]));
+  if (nativeRounds.length) native.set(c, median(nativeRounds));
+  if (torchRounds.length) torchMs.set(c, median(torchRounds));
+  if (nativeRounds.length && torchRounds.length) ratios.set(c, median(rounds.map((r) => r.torch! / r.native!)));
+}
+if ('close' in torchTimer) torchTimer.close();
 const wasm = withWasm ? timeOnWasm(false) : new Map<Case, number>();
-const torch = timeOnTorch();
-console.log(`${torch.note}; tfjs wasm: 1 thread; seconds per figure ${seconds}\n`);
+const torch = { ms: torchMs, note: torchTimer.note };
+console.log(`${torch.note}; tfjs wasm: 1 thread; seconds per figure ${seconds}, ${roundCount} interleaved round(s)\n`);
 
 const gflops = (c: Case, ms: number | undefined) => (ms === undefined ? undefined : c.flops / ms / 1e6);
-const cell = (c: Case, ms: number | undefined, ref: number | undefined) => {
+const cell = (c: Case, ms: number | undefined, ratio: number | undefined) => {
   const g = gflops(c, ms);
   if (g === undefined) return '–';
-  return `${g.toFixed(1)}${ref === undefined ? '' : ` (${(ref / ms!).toFixed(2)}×)`}`;
+  return `${g.toFixed(1)}${ratio === undefined ? '' : ` (${ratio.toFixed(2)}×)`}`;
 };
 console.log('| shapes | op | native GFLOP/s (× PyTorch) | wasm GFLOP/s (× PyTorch) | PyTorch GFLOP/s | native ms | wasm ms | PyTorch ms |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const c of cases) {
   const [n, w, t] = [native.get(c), wasm.get(c), torch.ms.get(c)];
   const fmt = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(2));
-  console.log(`| ${c.group} ${c.label} | ${c.op} | ${cell(c, n, t)} | ${cell(c, w, t)} | ${gflops(c, t)?.toFixed(1) ?? '–'} | ${fmt(n)} | ${fmt(w)} | ${fmt(t)} |`);
+  console.log(`| ${c.group} ${c.label} | ${c.op} | ${cell(c, n, ratios.get(c))} | ${cell(c, w, t === undefined || w === undefined ? undefined : t / w)} | ${gflops(c, t)?.toFixed(1) ?? '–'} | ${fmt(n)} | ${fmt(w)} | ${fmt(t)} |`);
 }
 // Geometric means of native / PyTorch throughput per group and op.
 const groups = new Map<string, number[]>();
 for (const c of cases) {
-  const [n, t] = [native.get(c), torch.ms.get(c)];
-  if (n === undefined || t === undefined) continue;
+  const ratio = ratios.get(c);
+  if (ratio === undefined) continue;
   const key = `${c.group} ${c.op}`;
-  groups.set(key, [...(groups.get(key) ?? []), t / n]);
+  groups.set(key, [...(groups.get(key) ?? []), ratio]);
 }
 if (groups.size > 0) {
   console.log('\nnative ÷ PyTorch throughput, geometric mean over the shapes:');

@@ -4,11 +4,13 @@ on the same architectures, batches and attack steps as the TF.js run, in the sam
 bench/attacks.ts runs this with Debian's /usr/bin/python3 (python3-torch); it is never a
 package dependency. Prints one JSON object on stdout; {"error": ...} when torch is missing.
 
-    /usr/bin/python3 scripts/bench_attacks_torch.py --models cnn,resnet18 --seconds 3 \
-        [--cnn-images FILE --cnn-labels FILE] [--threads 1] [--pgd-steps cnn=20,resnet18=20]
+    /usr/bin/python3 scripts/bench_attacks_torch.py --models cnn,zoo,resnet18 --seconds 3 \
+        [--cnn-images FILE --cnn-labels FILE] [--threads 1] [--pgd-steps cnn=20,zoo=20,resnet18=20] \
+        [--zoo-model supervised]
 
-The bundled CNN gets the bundled weights (read back from the TF.js LayersModel), so its
-attack success counts can be compared with the TF.js run; ResNet-18 gets seeded random
+The bundled CNN and the zoo backbone (assets/zoo/<name>, the resnet-fm10 classifier) get their
+shipped weights (read back from the TF.js LayersModels), so their attack success counts can be
+compared with the TF.js run; both attack the bundled images given. ResNet-18 gets seeded random
 weights (only its speed matters).
 """
 import argparse
@@ -28,9 +30,29 @@ except ImportError as missing:  # the bench notes the skip and carries on
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CNN_FOLDER = os.path.join(HERE, "..", "assets", "models", "fmnist-cnn")
+ZOO_ROOT = os.path.join(HERE, "..", "assets", "zoo")
 
 
 # ---------------------------------------------------------------- models
+
+def read_layers_weights(folder):
+    """The weights of a TF.js LayersModel folder by name, as float32 arrays (float16-quantized
+    weights, as the zoo ships them, are widened), and its manifest."""
+    with open(os.path.join(folder, "model.json")) as f:
+        model = json.load(f)
+    weights = {}
+    for group in model["weightsManifest"]:
+        blob = b"".join(open(os.path.join(folder, p), "rb").read() for p in group["paths"])
+        offset = 0
+        for spec in group["weights"]:
+            count = int(np.prod(spec["shape"]))
+            stored = spec.get("quantization", {}).get("dtype", spec["dtype"])
+            assert stored in ("float32", "float16"), f"{spec['name']}: unexpected dtype {stored}"
+            dtype = np.float16 if stored == "float16" else np.float32
+            weights[spec["name"]] = np.frombuffer(blob, dtype, count, offset).astype(np.float32).reshape(spec["shape"])
+            offset += dtype().itemsize * count
+    return weights, model
+
 
 def load_bundled_cnn():
     """ReferenceCNN (the architecture the bundled model was trained with) with the bundled
@@ -39,17 +61,7 @@ def load_bundled_cnn():
     sys.dont_write_bytecode = True  # leave no __pycache__ in the repository
     from train_reference_cnn import ReferenceCNN  # noqa: E402 (needs the path above)
 
-    with open(os.path.join(CNN_FOLDER, "model.json")) as f:
-        manifest = json.load(f)["weightsManifest"]
-    weights = {}
-    for group in manifest:
-        blob = b"".join(open(os.path.join(CNN_FOLDER, p), "rb").read() for p in group["paths"])
-        offset = 0
-        for spec in group["weights"]:
-            count = int(np.prod(spec["shape"]))
-            weights[spec["name"]] = np.frombuffer(blob, np.float32, count, offset).reshape(spec["shape"])
-            offset += 4 * count
-
+    weights, _ = read_layers_weights(CNN_FOLDER)
     model = ReferenceCNN()
     state = {}
     for conv in ["conv1", "block1_pw", "conv2"]:
@@ -104,6 +116,88 @@ class ResNet18(nn.Module):
         x = F.relu(self.stem_bn(self.stem(x)))
         x = self.blocks(x)
         return self.fc(x.mean(dim=(2, 3)))
+
+
+def same_padding(size, kernel, stride):
+    """TF's 'same' padding (before, after) along one axis: the extra row goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv(nn.Module):
+    """A bias-free convolution with TF's 'same' padding: symmetric padding where TF's is (no copy),
+    an explicit F.pad where TF pads one row more after (the stride-2 3x3 layers on even sizes)."""
+
+    def __init__(self, size, in_ch, out_ch, kernel, stride):
+        super().__init__()
+        before, after = same_padding(size, kernel, stride)
+        self.pad = None if before == after else (before, after, before, after)
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride, before if before == after else 0, bias=False)
+
+    def forward(self, x):
+        return self.conv(x if self.pad is None else F.pad(x, self.pad))
+
+
+class ZooBackbone(nn.Module):
+    """The zoo's resnet-fm10 classifier (src/models/zoo/architecture.ts) with Keras layer names:
+    3x3 stem at 16, one basic block per stage at 16/32/64/128 channels (strides 1/2/2/2; a 1x1
+    conv-BN shortcut where the shape changes), global average pool, dense logits."""
+
+    STAGES = [(16, 1), (32, 2), (64, 2), (128, 2)]
+
+    def __init__(self, eps, classes=10):
+        super().__init__()
+        self.convs, self.bns, self.order = nn.ModuleDict(), nn.ModuleDict(), []
+        size, width = 28, 16
+        self._conv_bn("stem_conv", "stem_bn", size, 1, 16, 3, 1, eps)
+        for i, (out_ch, stride) in enumerate(self.STAGES):
+            p = f"block{i + 1}"
+            out_size = -(-size // stride)
+            self._conv_bn(f"{p}_conv1", f"{p}_bn1", size, width, out_ch, 3, stride, eps)
+            self._conv_bn(f"{p}_conv2", f"{p}_bn2", out_size, out_ch, out_ch, 3, 1, eps)
+            if stride != 1 or out_ch != width:
+                self._conv_bn(f"{p}_shortcut_conv", f"{p}_shortcut_bn", size, width, out_ch, 1, stride, eps)
+            size, width = out_size, out_ch
+        self.classifier = nn.Linear(width, classes)
+
+    def _conv_bn(self, conv, bn, size, in_ch, out_ch, kernel, stride, eps):
+        self.convs[conv] = SameConv(size, in_ch, out_ch, kernel, stride)
+        self.bns[bn] = nn.BatchNorm2d(out_ch, eps=eps)
+        self.order.append((conv, bn))
+
+    def _cbn(self, conv, bn, x):
+        return self.bns[bn](self.convs[conv](x))
+
+    def forward(self, x):
+        x = F.relu(self._cbn("stem_conv", "stem_bn", x))
+        for i in range(len(self.STAGES)):
+            p = f"block{i + 1}"
+            y = F.relu(self._cbn(f"{p}_conv1", f"{p}_bn1", x))
+            y = self._cbn(f"{p}_conv2", f"{p}_bn2", y)
+            shortcut = self._cbn(f"{p}_shortcut_conv", f"{p}_shortcut_bn", x) if f"{p}_shortcut_conv" in self.convs else x
+            x = F.relu(y + shortcut)
+        return self.classifier(x.mean(dim=(2, 3)))
+
+
+def load_zoo(name):
+    """The zoo backbone `name` with its shipped weights (Keras HWIO kernels, (in, out) dense)."""
+    weights, model = read_layers_weights(os.path.join(ZOO_ROOT, name))
+    layers = {layer["name"]: layer for layer in model["modelTopology"]["config"]["layers"]}
+    eps = layers["stem_bn"]["config"]["epsilon"]
+    net = ZooBackbone(eps)
+    state = {}
+    for conv, bn in net.order:
+        state[f"convs.{conv}.conv.weight"] = weights[f"{conv}/kernel"].transpose(3, 2, 0, 1)
+        state[f"bns.{bn}.weight"] = weights[f"{bn}/gamma"]
+        state[f"bns.{bn}.bias"] = weights[f"{bn}/beta"]
+        state[f"bns.{bn}.running_mean"] = weights[f"{bn}/moving_mean"]
+        state[f"bns.{bn}.running_var"] = weights[f"{bn}/moving_variance"]
+    state["classifier.weight"] = weights["classifier/kernel"].T
+    state["classifier.bias"] = weights["classifier/bias"]
+    result = net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}, strict=False)
+    assert not result.unexpected_keys and all(k.endswith("num_batches_tracked") for k in result.missing_keys), result
+    return net
 
 
 # ---------------------------------------------------------------- attacks (as src/attacks)
@@ -161,13 +255,15 @@ def throughput(run, batch, steps, seconds, warm_up):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", default="cnn,resnet18")
+    parser.add_argument("--models", default="cnn,zoo,resnet18")
     parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--pgd-steps", default="cnn=20,resnet18=20", help="PGD steps per model")
+    parser.add_argument("--pgd-steps", default="cnn=20,zoo=20,resnet18=20", help="PGD steps per model")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cnn-batch", type=int, default=64)
     parser.add_argument("--resnet-batch", type=int, default=32)
-    parser.add_argument("--cnn-images", help="float32 NHWC 28x28x1 images, raw little-endian")
+    parser.add_argument("--zoo-batch", type=int, default=64)
+    parser.add_argument("--zoo-model", default="supervised", help="a folder name under assets/zoo")
+    parser.add_argument("--cnn-images", help="float32 NHWC 28x28x1 images, raw little-endian (the CNN's and the zoo model's)")
     parser.add_argument("--cnn-labels", help="int32 labels, raw little-endian")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -181,8 +277,16 @@ def main():
         if name == "cnn":
             model, batch, eps = load_bundled_cnn(), args.cnn_batch, 0.1
             if args.cnn_images:
-                x = torch.from_numpy(np.fromfile(args.cnn_images, np.float32).reshape(batch, 28, 28, 1)).permute(0, 3, 1, 2).contiguous()
-                y = torch.from_numpy(np.fromfile(args.cnn_labels, np.int32).astype(np.int64))
+                x = torch.from_numpy(np.fromfile(args.cnn_images, np.float32).reshape(-1, 28, 28, 1)[:batch]).permute(0, 3, 1, 2).contiguous()
+                y = torch.from_numpy(np.fromfile(args.cnn_labels, np.int32)[:batch].astype(np.int64))
+            else:
+                x, y = torch.rand(batch, 1, 28, 28, generator=generator), torch.randint(0, 10, (batch,), generator=generator)
+        elif name == "zoo":
+            # The zoo backbone attacks the same bundled images as the CNN (both are 28x28x1).
+            model, batch, eps = load_zoo(args.zoo_model), args.zoo_batch, 0.1
+            if args.cnn_images:
+                x = torch.from_numpy(np.fromfile(args.cnn_images, np.float32).reshape(-1, 28, 28, 1)[:batch]).permute(0, 3, 1, 2).contiguous()
+                y = torch.from_numpy(np.fromfile(args.cnn_labels, np.int32)[:batch].astype(np.int64))
             else:
                 x, y = torch.rand(batch, 1, 28, 28, generator=generator), torch.randint(0, 10, (batch,), generator=generator)
         elif name == "resnet18":

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageShape } from '../../src/data/dataset.js';
 import type { Classifier } from '../../src/models/contract.js';
+import { foldedInference } from '../../src/models/folded-inference.js';
 import { RandomStream } from '../../src/random/stream.js';
 
 export interface BenchClassifier extends Classifier {
@@ -62,12 +63,17 @@ export function buildResNet18(inputShape: ImageShape = [32, 32, 3], classes = 10
   const weights = seededWeights(model, RandomStream.fromSeed(seed).derive('resnet18-weights'));
   model.setWeights(weights);
   tf.dispose(weights);
+  const folded = foldedInference(model);
   return {
     name: 'resnet18',
     inputShape,
     numClasses: classes,
     parameterCount: model.countParams(),
-    logits: (images) => model.apply(images, { training: false }) as tf.Tensor2D,
-    dispose: () => model.dispose(),
+    // As loadClassifier runs a LayersModel: batch norm folded, input gradients only.
+    logits: (images) => (folded ? folded.run(images, model.outputs[0]!) : model.apply(images, { training: false })) as tf.Tensor2D,
+    dispose: () => {
+      folded?.dispose();
+      model.dispose();
+    },
   };
 }

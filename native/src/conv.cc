@@ -1,6 +1,8 @@
 #include "conv.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace sslr {
 
@@ -10,19 +12,31 @@ using dt = dnnl::memory::data_type;
 // Built primitives kept at most; one per distinct layer shape and direction, so a model needs a few dozen.
 constexpr size_t kMaxPlans = 256;
 
+// One operand as the caller stores it and as the primitive wants it; when the two differ, a
+// reorder between the caller's memory and a buffer allocated once with the plan (a fresh
+// allocation per call would page-fault through megabytes: a 3×3×512×512 filter is 9 MB).
+struct Operand {
+  memory::desc user, internal;
+  bool reordered = false;
+  dnnl::reorder reorder;  // user → internal for inputs, internal → user for outputs
+  memory buffer;
+
+  void settle(const dnnl::engine& engine, const memory::desc& wanted, bool isOutput) {
+    internal = wanted;
+    reordered = internal != user;
+    if (!reordered) return;
+    buffer = memory(internal, engine);
+    reorder = isOutput ? dnnl::reorder(dnnl::reorder::primitive_desc(engine, internal, engine, user))
+                       : dnnl::reorder(dnnl::reorder::primitive_desc(engine, user, engine, internal));
+  }
+};
+
 struct ConvPlan {
-  memory::desc x, y, userWeights, bias;
-  memory::desc weights;  // the layout oneDNN's primitive wants for the filter (or its gradient)
-  memory::desc yInternal;  // forward only: where oneDNN writes y when not straight into the user's NHWC
-  bool reorderY = false;
-  dnnl::reorder yReorder;
+  // Per direction: forward x → y; backward data dy (y) → dx (x); backward weights x, dy → dW.
+  Operand x, y, weights;
+  memory::desc bias;
   dnnl::primitive conv;
-  bool reorderWeights = false;
-  dnnl::reorder weightsReorder;  // user → internal (forward, backward data) or internal → user (backward weights)
-  bool zeroOutputFirst = false;    // backward data over a cropped dx: rows oneDNN does not write must be 0
-  // Buffers for the reordered filter and the blocked y, allocated once per plan: a fresh
-  // allocation per call would page-fault through megabytes (a 3×3×512×512 filter is 9 MB).
-  memory weightsBuffer, yBuffer;
+  bool zeroOutputFirst = false;  // backward data over a cropped dx: rows oneDNN does not write must be 0
 };
 
 namespace {
@@ -56,6 +70,24 @@ std::string keyOf(ConvDirection d, const ConvGeometry& g, bool hasBias, Activati
   return key;
 }
 
+// Whether the images go to oneDNN in its 16-channel blocked layout (nChw16c, reordered from and
+// to the caller's NHWC) rather than read and written in place. Measured on the zoo's and
+// ResNet-18's layers (2 cores, AVX-512, one process alternating the two): on NHWC oneDNN 2.6 runs
+// its brgconv kernels, which win or tie everywhere except a large-channel layer on a tiny image:
+// ResNet-18's 4×4×512→512 at batch 32 ran forward in 15 ms blocked (its jit:avx512_core kernel,
+// as PyTorch uses) against 23–40 ms on NHWC, and its input gradient 1.3× faster; at 8×8×256 and
+// 4×4×128 blocked lost (×0.6–0.95), and letting oneDNN choose ("any") kept brgconv on NHWC.
+// The filter gradient stays on NHWC (blocked ×0.9). SSL_ROBUST_CONV_LAYOUT=blocked|nhwc forces one.
+bool blockedActivations(ConvDirection direction, const ConvGeometry& g) {
+  static const int forced = [] {
+    const char* v = std::getenv("SSL_ROBUST_CONV_LAYOUT");
+    return v == nullptr ? -1 : std::string(v) == "blocked" ? 1 : std::string(v) == "nhwc" ? 0 : -1;
+  }();
+  if (forced >= 0) return forced == 1;
+  return direction != ConvDirection::BackwardWeights && g.groups == 1 && g.outH * g.outW <= 16 && g.inC >= 512 && g.outC >= 512 &&
+         g.inC % 16 == 0 && g.outC % 16 == 0;
+}
+
 dnnl::post_ops activationPostOps(Activation act, float alpha) {
   dnnl::post_ops ops;
   switch (act) {
@@ -83,22 +115,30 @@ std::shared_ptr<ConvPlan> ConvRunner::plan(ConvDirection direction, const ConvGe
 
   auto plan = std::make_shared<ConvPlan>();
   // NHWC views; a cropped input keeps the full image's strides.
-  plan->x = memory::desc({g.batch, g.inC, rows.used, cols.used}, dt::f32, nhwcStrides(g.inH, g.inW, g.inC));
-  plan->y = memory::desc({g.batch, g.outC, g.outH, g.outW}, dt::f32, nhwcStrides(g.yAllocH, g.yAllocW, g.outC));
+  plan->x.user = memory::desc({g.batch, g.inC, rows.used, cols.used}, dt::f32, nhwcStrides(g.inH, g.inW, g.inC));
+  plan->y.user = memory::desc({g.batch, g.outC, g.outH, g.outW}, dt::f32, nhwcStrides(g.yAllocH, g.yAllocW, g.outC));
   memory::dims weightDims;
   if (g.groups == 1) {
     // HWIO as OIHW dims: O stride 1, I stride O, H stride W·I·O, W stride I·O.
     weightDims = {g.outC, g.inC, g.filterH, g.filterW};
     const memory::dim io = static_cast<memory::dim>(g.inC) * g.outC;
-    plan->userWeights = memory::desc(weightDims, dt::f32, {1, g.outC, g.filterW * io, io});
+    plan->weights.user = memory::desc(weightDims, dt::f32, {1, g.outC, g.filterW * io, io});
   } else {
     // Depthwise [H, W, C, M] as GOIHW with G = C, O = M, I = 1.
     const int mult = g.outC / g.groups;
     weightDims = {g.groups, mult, 1, g.filterH, g.filterW};
     const memory::dim cm = static_cast<memory::dim>(g.outC);
-    plan->userWeights = memory::desc(weightDims, dt::f32, {mult, 1, 1, g.filterW * cm, cm});
+    plan->weights.user = memory::desc(weightDims, dt::f32, {mult, 1, 1, g.filterW * cm, cm});
   }
-  const memory::desc anyWeights(weightDims, dt::f32, memory::format_tag::any);
+  const auto any = [](const memory::desc& d) { return memory::desc(d.dims(), dt::f32, memory::format_tag::any); };
+  const memory::desc anyWeights = any(plan->weights.user);
+  // The images stay in the caller's NHWC, read and written in place, except where
+  // blockedActivations says otherwise, and a first layer's output: with few input channels
+  // oneDNN's fast forward kernels want a blocked output (its choice), reordered into NHWC after.
+  const bool blocked = blockedActivations(direction, g);
+  const auto nChw16c = [](const memory::desc& d) { return memory::desc(d.dims(), dt::f32, memory::format_tag::aBcd16b); };
+  const memory::desc x = blocked ? nChw16c(plan->x.user) : plan->x.user;
+  const memory::desc y = blocked ? nChw16c(plan->y.user) : direction == ConvDirection::Forward && g.inC <= 4 ? any(plan->y.user) : plan->y.user;
   if (hasBias) plan->bias = memory::desc({g.outC}, dt::f32, memory::format_tag::a);
   const memory::dims strides = {g.strideH, g.strideW};
   const memory::dims dilations = {g.dilationH - 1, g.dilationW - 1};  // oneDNN counts the gaps
@@ -109,47 +149,36 @@ std::shared_ptr<ConvPlan> ConvRunner::plan(ConvDirection direction, const ConvGe
   if (direction == ConvDirection::Forward) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(activationPostOps(act, alpha));
-    // With few input channels (a first layer) oneDNN's fast kernels want a blocked output:
-    // let it choose, and reorder into NHWC after.
-    const memory::desc y = g.inC <= 4 ? memory::desc(plan->y.dims(), dt::f32, memory::format_tag::any) : plan->y;
-    auto desc = hasBias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, plan->x, anyWeights, plan->bias,
-                                                          y, strides, dilations, padBefore, padAfter)
-                        : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, plan->x, anyWeights, y,
-                                                          strides, dilations, padBefore, padAfter);
+    auto desc = hasBias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, x, anyWeights, plan->bias, y, strides,
+                                                          dilations, padBefore, padAfter)
+                        : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, x, anyWeights, y, strides, dilations,
+                                                          padBefore, padAfter);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, engine_);
-    plan->weights = pd.weights_desc();
-    plan->yInternal = pd.dst_desc();
-    plan->reorderY = plan->yInternal != plan->y;
-    if (plan->reorderY) plan->yReorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine_, plan->yInternal, engine_, plan->y));
+    plan->x.settle(engine_, pd.src_desc(), false);
+    plan->weights.settle(engine_, pd.weights_desc(), false);
+    plan->y.settle(engine_, pd.dst_desc(), true);
     plan->conv = dnnl::convolution_forward(pd);
   } else {
     // The backward primitives need the forward one as a hint.
     dnnl::convolution_forward::primitive_desc hint(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, plan->x, anyWeights, plan->y, strides, dilations,
-                                        padBefore, padAfter),
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, x, anyWeights, y, strides, dilations, padBefore, padAfter),
         engine_);
     if (direction == ConvDirection::BackwardData) {
       dnnl::convolution_backward_data::primitive_desc pd(
-          dnnl::convolution_backward_data::desc(algo, plan->x, anyWeights, plan->y, strides, dilations, padBefore, padAfter), engine_,
-          hint);
-      plan->weights = pd.weights_desc();
+          dnnl::convolution_backward_data::desc(algo, x, anyWeights, y, strides, dilations, padBefore, padAfter), engine_, hint);
+      plan->y.settle(engine_, pd.diff_dst_desc(), false);
+      plan->weights.settle(engine_, pd.weights_desc(), false);
+      plan->x.settle(engine_, pd.diff_src_desc(), true);
       plan->conv = dnnl::convolution_backward_data(pd);
       plan->zeroOutputFirst = rows.used < g.inH || cols.used < g.inW;
     } else {
       dnnl::convolution_backward_weights::primitive_desc pd(
-          dnnl::convolution_backward_weights::desc(algo, plan->x, anyWeights, plan->y, strides, dilations, padBefore, padAfter),
-          engine_, hint);
-      plan->weights = pd.diff_weights_desc();
+          dnnl::convolution_backward_weights::desc(algo, x, anyWeights, y, strides, dilations, padBefore, padAfter), engine_, hint);
+      plan->x.settle(engine_, pd.src_desc(), false);
+      plan->y.settle(engine_, pd.diff_dst_desc(), false);
+      plan->weights.settle(engine_, pd.diff_weights_desc(), true);
       plan->conv = dnnl::convolution_backward_weights(pd);
     }
-  }
-  plan->reorderWeights = plan->weights != plan->userWeights;
-  if (plan->reorderWeights) plan->weightsBuffer = memory(plan->weights, engine_);
-  if (plan->reorderY) plan->yBuffer = memory(plan->yInternal, engine_);
-  if (plan->reorderWeights) {
-    plan->weightsReorder = direction == ConvDirection::BackwardWeights
-                               ? dnnl::reorder(dnnl::reorder::primitive_desc(engine_, plan->weights, engine_, plan->userWeights))
-                               : dnnl::reorder(dnnl::reorder::primitive_desc(engine_, plan->userWeights, engine_, plan->weights));
   }
   if (plans_.size() >= kMaxPlans) plans_.clear();
   plans_.emplace(key, plan);
@@ -188,26 +217,36 @@ std::string ConvRunner::run(ConvDirection direction, const ConvGeometry& g, cons
   } catch (const std::exception& e) {
     return e.what();
   }
-  auto wrap = [&](const memory::desc& d, const float* data) { return memory(d, engine_, const_cast<float*>(data)); };
-  memory userWeights = wrap(p->userWeights, direction == ConvDirection::BackwardWeights ? ops.out : ops.b);
-  memory weights = p->reorderWeights ? p->weightsBuffer : userWeights;
+  // Each operand's memory for the primitive: the caller's own, or the plan's buffer with a reorder
+  // from the caller's before (inputs) or to it after (outputs).
+  std::vector<std::pair<dnnl::reorder, std::unordered_map<int, memory>>> after;
+  auto input = [&](Operand& o, const float* data) {
+    memory user(o.user, engine_, const_cast<float*>(data));
+    if (!o.reordered) return user;
+    o.reorder.execute(stream_, user, o.buffer);
+    return o.buffer;
+  };
+  auto output = [&](Operand& o, float* data) {
+    memory user(o.user, engine_, data);
+    if (!o.reordered) return user;
+    after.push_back({o.reorder, {{DNNL_ARG_FROM, o.buffer}, {DNNL_ARG_TO, user}}});
+    return o.buffer;
+  };
 
   if (direction == ConvDirection::Forward) {
-    if (p->reorderWeights) p->weightsReorder.execute(stream_, userWeights, weights);
-    memory userY = wrap(p->y, ops.out);
-    memory y = p->reorderY ? p->yBuffer : userY;
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, wrap(p->x, ops.a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, y}};
-    if (ops.bias != nullptr) args.emplace(DNNL_ARG_BIAS, wrap(p->bias, ops.bias));
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, input(p->x, ops.a)}, {DNNL_ARG_WEIGHTS, input(p->weights, ops.b)}, {DNNL_ARG_DST, output(p->y, ops.out)}};
+    if (ops.bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(p->bias, engine_, const_cast<float*>(ops.bias)));
     p->conv.execute(stream_, args);
-    if (p->reorderY) p->yReorder.execute(stream_, y, userY);
   } else if (direction == ConvDirection::BackwardData) {
     if (p->zeroOutputFirst) std::memset(ops.out, 0, static_cast<size_t>(g.batch) * g.inH * g.inW * g.inC * sizeof(float));
-    if (p->reorderWeights) p->weightsReorder.execute(stream_, userWeights, weights);
-    p->conv.execute(stream_, {{DNNL_ARG_DIFF_DST, wrap(p->y, ops.a)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, wrap(p->x, ops.out)}});
+    p->conv.execute(stream_, {{DNNL_ARG_DIFF_DST, input(p->y, ops.a)}, {DNNL_ARG_WEIGHTS, input(p->weights, ops.b)},
+                              {DNNL_ARG_DIFF_SRC, output(p->x, ops.out)}});
   } else {
-    p->conv.execute(stream_, {{DNNL_ARG_SRC, wrap(p->x, ops.a)}, {DNNL_ARG_DIFF_DST, wrap(p->y, ops.b)}, {DNNL_ARG_DIFF_WEIGHTS, weights}});
-    if (p->reorderWeights) p->weightsReorder.execute(stream_, weights, userWeights);
+    p->conv.execute(stream_, {{DNNL_ARG_SRC, input(p->x, ops.a)}, {DNNL_ARG_DIFF_DST, input(p->y, ops.b)},
+                              {DNNL_ARG_DIFF_WEIGHTS, output(p->weights, ops.out)}});
   }
+  for (auto& [reorder, args] : after) reorder.execute(stream_, args);
   stream_.wait();
   return "";
 }

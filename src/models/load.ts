@@ -7,6 +7,7 @@ import { ensure, messageOf, UserInputError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import type { Backbone, LoadedClassifier, ModelInfo } from './contract.js';
 import { readModelFiles, type LoadedArtifacts } from './files.js';
+import { foldedInference } from './folded-inference.js';
 import { loadOnnxClassifier } from './onnx/classifier.js';
 
 /** Models that ship inside the package, usable by name instead of a path. */
@@ -105,13 +106,15 @@ async function layersClassifier(files: LoadedArtifacts): Promise<LoadedClassifie
   ensure(outputShape.length === 2 && typeof outputShape[1] === 'number', `${files.file}: the output must be [batch, classes] logits, got [${outputShape.join(', ')}]`);
   const name = files.json['name'] as string | undefined ?? model.name;
   const embeddingOutput = embeddingLayerOutput(model);
-  const featureModel = embeddingOutput ? tfl.model({ inputs: model.inputs, outputs: embeddingOutput }) : undefined;
-  const backbone: Backbone | undefined = featureModel && {
+  // Batch norm folded into the convolutions, weight gradients skipped; model.apply where it does not apply.
+  const folded = foldedInference(model, embeddingOutput ? [embeddingOutput] : []);
+  const featureModel = embeddingOutput && !folded ? tfl.model({ inputs: model.inputs, outputs: embeddingOutput }) : undefined;
+  const backbone: Backbone | undefined = embeddingOutput && {
     name,
     inputShape,
-    embeddingSize: (featureModel.outputs[0]!.shape.slice(1) as number[]).reduce((a, b) => a * b, 1),
+    embeddingSize: (embeddingOutput.shape.slice(1) as number[]).reduce((a, b) => a * b, 1),
     embed: (images) => tf.tidy(() => {
-      const out = featureModel.apply(images, { training: false }) as tf.Tensor;
+      const out = folded ? folded.run(images, embeddingOutput) : featureModel!.apply(images, { training: false }) as tf.Tensor;
       return tf.reshape(out, [out.shape[0]!, -1]) as tf.Tensor2D;
     }),
   };
@@ -120,11 +123,14 @@ async function layersClassifier(files: LoadedArtifacts): Promise<LoadedClassifie
     name,
     inputShape,
     numClasses: outputShape[1] as number,
-    // apply() with training: false keeps batch norm and dropout in inference mode and stays differentiable.
-    logits: (images) => model.apply(images, { training: false }) as tf.Tensor2D,
+    // Inference mode (batch norm's moving statistics, no dropout), differentiable in the images.
+    logits: (images) => (folded ? folded.run(images, model.outputs[0]!) : model.apply(images, { training: false })) as tf.Tensor2D,
     ...(backbone ? { backbone } : {}),
     info: await modelInfo(files, 'layers-model', weights),
-    dispose: () => model.dispose(),
+    dispose: () => {
+      folded?.dispose();
+      model.dispose();
+    },
   };
 }
 

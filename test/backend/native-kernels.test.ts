@@ -391,6 +391,53 @@ for (const { mode, skip } of MODES) {
       );
     });
 
+    it('Identity and same-dtype Cast keep their values through disposal of the source and reassignment of a variable', async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as BackendWasm;
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const before = backend.numDataIds();
+        const source = tf.tensor(Array.from(values([2, 3, 4], 5), (v) => (dtype === 'float32' ? v : v > 0 ? 1 : 0)), [2, 3, 4], dtype);
+        const expected = Array.from(source.dataSync());
+        const ids = backend.numDataIds();
+        const clone = tf.clone(source);
+        const cast = tf.cast(source, dtype);
+        // With the native kernels they alias the source's data; the wasm kernels copy it.
+        expect(backend.numDataIds() - ids, `${dtype}: new buffers`).toBe(native ? 0 : 2);
+        source.dispose();
+        expect(Array.from(clone.dataSync()), `${dtype} clone`).toEqual(expected);
+        expect(Array.from(cast.dataSync()), `${dtype} cast`).toEqual(expected);
+        expect([clone.shape, cast.shape, clone.dtype, cast.dtype]).toEqual([[2, 3, 4], [2, 3, 4], dtype, dtype]);
+        tf.dispose([clone, cast]);
+        expect(backend.numDataIds(), `${dtype}: every buffer freed`).toBe(before);
+      }
+      const variable = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3])));
+      const snapshot = tf.clone(variable);
+      tf.tidy(() => variable.assign(tf.tensor1d([7, 8, 9])));
+      expect(Array.from(snapshot.dataSync())).toEqual([1, 2, 3]);
+      expect(Array.from(variable.dataSync())).toEqual([7, 8, 9]);
+      // Casts that convert, and strings, still reach the wasm kernels.
+      expect(Array.from(tf.tidy(() => tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync()))).toEqual([1, -2]);
+      expect(tf.tidy(() => tf.clone(tf.tensor1d(['a', 'b'], 'string')).dataSync())).toEqual(['a', 'b']);
+      tf.dispose([variable, snapshot]);
+    });
+
+    it('a large-channel layer on a tiny image (the native kernels\' blocked-layout path) matches cpu: forward with bias and relu, plain forward, dx', async () => {
+      freshSpies();
+      const x: Shape4 = [2, 4, 4, 512];
+      const filter: Shape4 = [3, 3, 512, 512];
+      const data = { x: values(x, 21), filter: values(filter, 22).map((v) => v / 48), bias: values([512], 23) };
+      const run = () => {
+        const [xt, ft] = [tf.tensor4d(data.x, x), tf.tensor4d(data.filter, filter)];
+        const y = tf.fused.conv2d({ x: xt, filter: ft, bias: tf.tensor1d(data.bias), strides: 1, pad: 'same', activation: 'relu' });
+        const dy = tf.tensor4d(values(y.shape, 24), y.shape);
+        return [y, tf.conv2dTranspose(dy, ft, x, 1, 'same'), tf.conv2d(xt, ft, 1, 'same')];
+      };
+      const wasm = await on('wasm', run);
+      const cpu = await on('cpu', run);
+      wasm.forEach((w, i) => expectClose(w, cpu[i]!, ['fused forward', 'dx', 'forward'][i]!));
+      expectAddonRan(() => convSpy);
+    });
+
     it('takes a depthwise convolution whose caller passes no dilations (as tfjs gradients do)', async () => {
       freshSpies();
       const x = [2, 7, 7, 3];

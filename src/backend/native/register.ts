@@ -5,6 +5,7 @@
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { loadNativeAddon } from './addon.js';
+import { castNative, identityNative } from './kernels/alias.js';
 import { batchMatMulNative, fusedMatMulNative } from './kernels/batch-mat-mul.js';
 import { conv2DBackpropFilterNative, conv2DBackpropInputNative } from './kernels/conv2d-backprop.js';
 import { conv2DNative, fusedConv2DNative } from './kernels/conv2d.js';
@@ -29,6 +30,8 @@ export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
   batchMatMulNative,
   fusedMatMulNative,
   tileNative,
+  identityNative,
+  castNative,
 ];
 
 /** Each registered native kernel function → the config it replaced (to restore it). */
