@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "batch-norm.h"
 #include "conv.h"
 #include "epilogue.h"
 #include "gemm.h"
@@ -218,6 +219,50 @@ napi_value Tile(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// batchNormTraining(x, rows, channels, gamma, beta, epsilon, y, mean, variance, invStd)
+napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 10) return fail(env, "batchNormTraining: expected 10 arguments");
+  View<float> x, gamma, beta, y, mean, variance, invStd;
+  int32_t rows, channels;
+  double epsilon;
+  if (!floats(env, argv[0], &x) || !floats(env, argv[3], &gamma) || !floats(env, argv[4], &beta) || !floats(env, argv[6], &y) ||
+      !floats(env, argv[7], &mean) || !floats(env, argv[8], &variance) || !floats(env, argv[9], &invStd)) {
+    return fail(env, "batchNormTraining: operands must be Float32Arrays");
+  }
+  if (!int32Arg(env, argv[1], &rows) || !int32Arg(env, argv[2], &channels) || rows < 1 || channels < 1) return fail(env, "batchNormTraining: bad rows or channels");
+  if (!doubleArg(env, argv[5], &epsilon) || !(epsilon >= 0)) return fail(env, "batchNormTraining: bad epsilon");
+  const size_t size = product({rows, channels}), c = static_cast<size_t>(channels);
+  if (x.length < size || y.length < size || gamma.length < c || beta.length < c || mean.length < c || variance.length < c || invStd.length < c) {
+    return fail(env, "batchNormTraining: an operand is smaller than rows × channels needs");
+  }
+  sslr::batchNormTrainingForward(x.data, rows, c, gamma.data, beta.data, static_cast<float>(epsilon), y.data, mean.data, variance.data, invStd.data);
+  return undefinedValue(env);
+}
+
+// batchNormTrainingGrad(dy, x, mean, invStd, gamma, rows, channels, dx, dGamma, dBeta)
+napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 10) return fail(env, "batchNormTrainingGrad: expected 10 arguments");
+  View<float> dy, x, mean, invStd, gamma, dx, dGamma, dBeta;
+  int32_t rows, channels;
+  if (!floats(env, argv[0], &dy) || !floats(env, argv[1], &x) || !floats(env, argv[2], &mean) || !floats(env, argv[3], &invStd) ||
+      !floats(env, argv[4], &gamma) || !floats(env, argv[7], &dx) || !floats(env, argv[8], &dGamma) || !floats(env, argv[9], &dBeta)) {
+    return fail(env, "batchNormTrainingGrad: operands must be Float32Arrays");
+  }
+  if (!int32Arg(env, argv[5], &rows) || !int32Arg(env, argv[6], &channels) || rows < 1 || channels < 1) return fail(env, "batchNormTrainingGrad: bad rows or channels");
+  const size_t size = product({rows, channels}), c = static_cast<size_t>(channels);
+  if (dy.length < size || x.length < size || dx.length < size || mean.length < c || invStd.length < c || gamma.length < c || dGamma.length < c || dBeta.length < c) {
+    return fail(env, "batchNormTrainingGrad: an operand is smaller than rows × channels needs");
+  }
+  sslr::batchNormTrainingBackward(dy.data, x.data, mean.data, invStd.data, gamma.data, rows, c, dx.data, dGamma.data, dBeta.data);
+  return undefinedValue(env);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   Instance* instance;
   try {
@@ -233,6 +278,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods);
   return exports;

@@ -32,23 +32,32 @@ async function weightsOf(run: TrainingRun): Promise<Float32Array[]> {
 }
 
 describe('batch norm in training mode', () => {
-  it('our forward and gradients match tfjs-layers\' own training path', async () => {
-    const model = buildBackbone(RESNET_FMNIST, RandomStream.fromSeed(1));
-    const x = tf.tensor4d(await data.read(Array.from({ length: 16 }, (_, i) => i)), [16, 28, 28, 1]);
-    // Residual branches start with γ = 0, which would zero most gradients: compare at γ = 1.
-    for (const v of layerVariables(model)) if (v.originalName.endsWith('/gamma')) v.write(tf.onesLike(v.read()));
-    const variables = trainableVariables(model);
-    // Scale the embedding so that the loss depends on every unit; the second run sees the first run's moving stats, which training ignores.
-    const loss = (ours: boolean) => () => tf.sum(tf.square(ours ? forwardTraining(model, x, { updateStatistics: false }) : model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
-    const a = tf.variableGrads(loss(true), variables);
-    const b = tf.variableGrads(loss(false), variables);
-    expect((await a.value.data())[0]).toBeCloseTo((await b.value.data())[0]!, 3);
-    for (const v of variables) {
-      const [ga, gb] = [await a.grads[v.name]!.data(), await b.grads[v.name]!.data()];
-      const scale = Array.from(gb).reduce((m, g) => Math.max(m, Math.abs(g)), 1e-6);
-      ga.forEach((g, i) => expect(Math.abs(g - gb[i]!) / scale).toBeLessThan(1e-3));
+  // On the cpu backend, whose reductions sum in float64: wasm's float32 sums put tfjs-layers' own
+  // gradients (and our tfjs-op construction's) up to 3% away from both, through ten batch norms. The
+  // native kernels, which sum in float64, are checked against this cpu path in test/backend.
+  it('our forward and gradients match tfjs-layers\' own training path (cpu backend)', async () => {
+    await useBackend('cpu');
+    try {
+      const narrow = { ...RESNET_FMNIST, stemWidth: 4, stages: RESNET_FMNIST.stages.map((s, i) => ({ ...s, width: 4 * 2 ** Math.min(i, 2) })) };
+      const model = buildBackbone(narrow, RandomStream.fromSeed(1));
+      const x = tf.tensor4d(await data.read(Array.from({ length: 8 }, (_, i) => i)), [8, 28, 28, 1]);
+      // Residual branches start with γ = 0, which would zero most gradients: compare at γ = 1.
+      for (const v of layerVariables(model)) if (v.originalName.endsWith('/gamma')) v.write(tf.onesLike(v.read()));
+      const variables = trainableVariables(model);
+      // Scale the embedding so that the loss depends on every unit; the second run sees the first run's moving stats, which training ignores.
+      const loss = (ours: boolean) => () => tf.sum(tf.square(ours ? forwardTraining(model, x, { updateStatistics: false }) : model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+      const a = tf.variableGrads(loss(true), variables);
+      const b = tf.variableGrads(loss(false), variables);
+      expect((await a.value.data())[0]).toBeCloseTo((await b.value.data())[0]!, 3);
+      for (const v of variables) {
+        const [ga, gb] = [await a.grads[v.name]!.data(), await b.grads[v.name]!.data()];
+        const scale = Array.from(gb).reduce((m, g) => Math.max(m, Math.abs(g)), 1e-6);
+        ga.forEach((g, i) => expect(Math.abs(g - gb[i]!) / scale).toBeLessThan(1e-4));
+      }
+      model.dispose();
+    } finally {
+      await useBackend('wasm');
     }
-    model.dispose();
   });
 });
 

@@ -51,6 +51,16 @@ export interface NativeAddon {
   ): void;
   /** np.tile of a float32 or int32 tensor of `shape` by `reps` into `out`. */
   tile(x: Float32Array | Int32Array, shape: Int32Array, reps: Int32Array, out: Float32Array | Int32Array): void;
+  /** Training-mode batch norm of x, [rows, channels] row-major: y and the batch's mean, biased variance and 1/sqrt(variance + ε). */
+  batchNormTraining(
+    x: Float32Array, rows: number, channels: number, gamma: Float32Array, beta: Float32Array, epsilon: number,
+    y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array,
+  ): void;
+  /** Its gradients given dy: dx, dGamma, dBeta. */
+  batchNormTrainingGrad(
+    dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array, rows: number, channels: number,
+    dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
+  ): void;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
@@ -79,6 +89,8 @@ function tryLoad(): AddonLoad {
       conv: (...args) => raw.conv(...args),
       gemm: (...args) => raw.gemm(...args),
       tile: (...args) => raw.tile(...args),
+      batchNormTraining: (...args) => raw.batchNormTraining(...args),
+      batchNormTrainingGrad: (...args) => raw.batchNormTrainingGrad(...args),
     };
     return { ok: true, addon };
   } catch (error) {

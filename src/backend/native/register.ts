@@ -6,6 +6,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs-core';
 import { loadNativeAddon } from './addon.js';
 import { castNative, identityNative } from './kernels/alias.js';
+import { batchNormTrainingGradNative, batchNormTrainingNative } from './kernels/batch-norm-training.js';
 import { batchMatMulNative, fusedMatMulNative } from './kernels/batch-mat-mul.js';
 import { conv2DBackpropFilterNative, conv2DBackpropInputNative } from './kernels/conv2d-backprop.js';
 import { conv2DNative, fusedConv2DNative } from './kernels/conv2d.js';
@@ -15,7 +16,7 @@ import {
   depthwiseConv2dNativeNative,
   fusedDepthwiseConv2DNative,
 } from './kernels/depthwise.js';
-import type { NativeKernelDefinition } from './kernels/shared.js';
+import type { AddedNativeKernel, NativeKernelDefinition } from './kernels/shared.js';
 import { tileNative } from './kernels/tile.js';
 
 export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
@@ -33,6 +34,9 @@ export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
   identityNative,
   castNative,
 ];
+
+/** Kernels the addon adds to the wasm backend under names of ssl-robust's own (no wasm original). */
+export const ADDED_NATIVE_KERNELS: readonly AddedNativeKernel[] = [batchNormTrainingNative, batchNormTrainingGradNative];
 
 /** Each registered native kernel function → the config it replaced (to restore it). */
 const replaced = new WeakMap<KernelFunc, KernelConfig>();
@@ -53,6 +57,9 @@ export function registerNativeKernels(): boolean {
     unregisterKernel(definition.kernelName, 'wasm');
     registerKernel({ ...current, kernelFunc });
   }
+  for (const definition of ADDED_NATIVE_KERNELS) {
+    if (getKernel(definition.kernelName, 'wasm') === undefined) registerKernel({ kernelName: definition.kernelName, backendName: 'wasm', kernelFunc: definition.make(load.addon) });
+  }
   return true;
 }
 
@@ -64,6 +71,9 @@ export function unregisterNativeKernels(): void {
     if (original === undefined) continue;
     unregisterKernel(definition.kernelName, 'wasm');
     registerKernel(original);
+  }
+  for (const definition of ADDED_NATIVE_KERNELS) {
+    if (getKernel(definition.kernelName, 'wasm') !== undefined) unregisterKernel(definition.kernelName, 'wasm');
   }
 }
 

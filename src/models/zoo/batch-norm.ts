@@ -1,4 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  BatchNormTraining,
+  BatchNormTrainingGrad,
+  hasBatchNormTrainingKernels,
+  type BatchNormTrainingAttrs,
+} from '../../backend/batch-norm-training-kernels.js';
 
 /** Batch statistics of one training-mode batch norm, for the moving averages. */
 export interface BatchMoments {
@@ -22,6 +28,7 @@ export function batchNormTraining(
   epsilon: number,
   onMoments: (moments: BatchMoments) => void,
 ): tf.Tensor {
+  if (x.dtype === 'float32' && hasBatchNormTrainingKernels()) return batchNormByKernels(x, gamma, beta, epsilon, onMoments);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / (x.shape[x.rank - 1] as number);
   const normalize = tf.customGrad((input, scale, offset, save) => {
@@ -44,6 +51,32 @@ export function batchNormTraining(
         const inner = tf.sub(tf.sub(tf.mul(dyT, count), dOffset), tf.mul(xhat, dScale));
         const dInput = tf.mul(inner, tf.div(tf.mul(g, inv), count));
         return [dInput, dScale, dOffset];
+      },
+    };
+  });
+  return normalize(x, gamma, beta);
+}
+
+/** The same, on the backend's own training batch-norm kernels (the native addon's on wasm). */
+function batchNormByKernels(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  onMoments: (moments: BatchMoments) => void,
+): tf.Tensor {
+  const attrs: BatchNormTrainingAttrs = { epsilon };
+  const normalize = tf.customGrad((input, scale, offset, save) => {
+    const inputs = { x: input as tf.Tensor, scale: scale as tf.Tensor, offset: offset as tf.Tensor };
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BatchNormTraining, inputs, { ...attrs }) as tf.Tensor[];
+    // Saved (as clones) before onMoments: its callee may dispose the mean it receives at once.
+    (save as tf.GradSaveFunc)([inputs.x, mean!, invStd!, inputs.scale]);
+    onMoments({ mean: tf.keep(mean!) as tf.Tensor1D, variance: tf.keep(variance!) as tf.Tensor1D });
+    return {
+      value: y!,
+      gradFunc: (dy, saved) => {
+        const [xs, m, inv, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(BatchNormTrainingGrad, { dy: dy as tf.Tensor, x: xs, mean: m, invStd: inv, scale: g }) as tf.Tensor[];
       },
     };
   });

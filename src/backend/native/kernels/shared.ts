@@ -20,6 +20,12 @@ export interface NativeKernelDefinition {
   make(addon: NativeAddon, fallback: Fallback): KernelFunc;
 }
 
+/** A kernel the addon adds to the wasm backend under a name of ssl-robust's own: nothing to fall back to. */
+export interface AddedNativeKernel {
+  readonly kernelName: string;
+  make(addon: NativeAddon): KernelFunc;
+}
+
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
