@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 
@@ -24,5 +25,17 @@ describe('ssl-robust list attacks', () => {
     const run = await cli(['list', 'datasets']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/unknown command 'datasets'/);
+  });
+});
+
+describe('the CLI process', () => {
+  it('leaves quietly with status 0 when its reader closes the pipe early (| head, | grep -q)', () => {
+    // A real process: the in-process helper has no pipe to close. `list corruptions` prints far more than one byte.
+    const run = spawnSync('bash', ['-c', 'node --import tsx src/cli/main.ts list corruptions | head -c 1 > /dev/null; echo "status ${PIPESTATUS[0]}" >&2'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toMatch(/status 0/);
+    expect(run.stderr).not.toMatch(/EPIPE|Error/);
   });
 });
