@@ -12,23 +12,30 @@ export interface BatchMoments {
   readonly variance: tf.Tensor1D;
 }
 
-/**
- * Training-mode batch normalisation over all axes but the last, with a hand-written gradient.
- * tfjs-core 4.22's FusedBatchNorm gradient tiles every per-channel vector to the full
- * activation shape; on wasm those Tile calls took more time than all the convolutions of a
- * training step. This gradient broadcasts instead and needs three full-size passes.
- *
- * `onMoments` receives the batch mean and (biased) variance; they are kept, the callee
- * disposes them.
- */
-export function batchNormTraining(
+/** One implementation of training-mode batch norm; `onMoments` as in batchNormTraining. */
+type BatchNormImplementation = (
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
   onMoments: (moments: BatchMoments) => void,
-): tf.Tensor {
-  if (x.dtype === 'float32' && hasBatchNormTrainingKernels()) return batchNormByKernels(x, gamma, beta, epsilon, onMoments);
+) => tf.Tensor;
+
+/**
+ * Training-mode batch normalisation over all axes but the last, differentiable in x, gamma and
+ * beta: on the backend's own kernels where it has them (the native addon's, on wasm), else built
+ * from tfjs ops. `onMoments` receives the batch mean and (biased) variance; they are kept, the
+ * callee disposes them.
+ */
+export const batchNormTraining: BatchNormImplementation = (x, gamma, beta, epsilon, onMoments) =>
+  (x.dtype === 'float32' && hasBatchNormTrainingKernels() ? batchNormByKernels : batchNormByOps)(x, gamma, beta, epsilon, onMoments);
+
+/**
+ * From tfjs ops, with a hand-written gradient. tfjs-core 4.22's FusedBatchNorm gradient tiles every
+ * per-channel vector to the full activation shape; on wasm those Tile calls took more time than all
+ * the convolutions of a training step. This gradient broadcasts instead and needs three full-size passes.
+ */
+const batchNormByOps: BatchNormImplementation = (x, gamma, beta, epsilon, onMoments) => {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const count = x.size / (x.shape[x.rank - 1] as number);
   const normalize = tf.customGrad((input, scale, offset, save) => {
@@ -55,16 +62,10 @@ export function batchNormTraining(
     };
   });
   return normalize(x, gamma, beta);
-}
+};
 
-/** The same, on the backend's own training batch-norm kernels (the native addon's on wasm). */
-function batchNormByKernels(
-  x: tf.Tensor,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-  onMoments: (moments: BatchMoments) => void,
-): tf.Tensor {
+/** On the backend's BatchNormTraining kernels: two passes each way, sums in float64 on the native addon. */
+const batchNormByKernels: BatchNormImplementation = (x, gamma, beta, epsilon, onMoments) => {
   const attrs: BatchNormTrainingAttrs = { epsilon };
   const normalize = tf.customGrad((input, scale, offset, save) => {
     const inputs = { x: input as tf.Tensor, scale: scale as tf.Tensor, offset: offset as tf.Tensor };
@@ -81,4 +82,4 @@ function batchNormByKernels(
     };
   });
   return normalize(x, gamma, beta);
-}
+};
