@@ -8,18 +8,26 @@
  * with this tree's in the same run, and print the ratio: on a shared machine absolute times
  * drift with the load, a same-run ratio much less. The tree must sit inside the repository so
  * that its packages resolve; --warmup N: untimed rounds over the five severities before timing
- * a corruption, default 2.)
+ * a corruption, default 2; --glibc-defaults: leave the C library's memory settings as they are,
+ * instead of keeping freed memory for reuse as the CLI does, see below.)
  *
  * Why the warm-up: V8 compiles a corruption's loops while they run and again once they are hot;
  * until then (about five to ten calls, more while other processes hold the cores) a call costs
  * several times its steady cost. Timed from the very first call, the severity timed first (s1)
  * carries that cost in its median. The first call's time is printed apart ("cold"), since a
  * process that corrupts a single image pays it once per corruption.
+ *
+ * Why the memory setting: each call returns a new image-sized array. With glibc's defaults, the
+ * memory of dropped arrays often goes back to the kernel, and the next array's pages fault when
+ * first written (about 13 µs a page on these virtual machines: 2 ms for a 224×224×3 image). The
+ * CLI asks glibc to keep freed memory (retainFreedMemory); the bench measures that setting by
+ * default and prints the page faults of the timed calls either way.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { corruptBatch, type ImageBatchData } from '../src/corruptions/apply.js';
 import { corruptions } from '../src/corruptions/catalogue.js';
+import { retainFreedMemory } from '../src/backend/native/memory.js';
 import { SEVERITIES } from '../src/corruptions/types.js';
 import { sampleImages } from '../test/helpers/sample-images.js';
 
@@ -30,6 +38,7 @@ const sides = option('--sides')?.split(',').map(Number);
 const only = option('--only')?.split(',');
 const against = option('--against');
 const warmup = Number(option('--warmup') ?? 2);
+const retention = args.includes('--glibc-defaults') ? undefined : retainFreedMemory();
 
 /** What is timed: this tree's corruptBatch and catalogue, or another tree's. */
 interface Subject {
@@ -56,6 +65,8 @@ interface Timing {
   readonly fastest: number[];
   /** The first call of all (ms per image): before any warm-up, at severity 1. */
   cold: number;
+  /** Minor page faults during the timed calls, per repeat (all five severities). */
+  faults: number;
 }
 
 /**
@@ -64,7 +75,7 @@ interface Timing {
  */
 async function msPerImage(subjects: readonly Subject[], id: string, batch: ImageBatchData): Promise<Timing[]> {
   const n = batch.shape[0];
-  const timings = subjects.map((): Timing => ({ median: [], fastest: [], cold: NaN }));
+  const timings = subjects.map((): Timing => ({ median: [], fastest: [], cold: NaN, faults: 0 }));
   for (let round = 0; round < warmup; round++) {
     for (const severity of SEVERITIES) {
       for (let s = 0; s < subjects.length; s++) {
@@ -82,9 +93,11 @@ async function msPerImage(subjects: readonly Subject[], id: string, batch: Image
       for (let k = 0; k < subjects.length; k++) {
         const s = (k + r) % subjects.length;
         const subject = subjects[s]!;
+        const faultsBefore = process.resourceUsage().minorPageFault;
         const start = performance.now();
         await subject.corruptBatch(subject.corruptions, batch, id, severity, { seed: r });
         times[s]!.push((performance.now() - start) / n);
+        timings[s]!.faults += (process.resourceUsage().minorPageFault - faultsBefore) / repeats;
       }
     }
     times.forEach((t, s) => {
@@ -105,11 +118,18 @@ const allScales = [
 const scales = allScales.filter((s) => !sides || sides.includes(s.side));
 /** ImageNet-C's 19 (the 15 benchmark corruptions and 4 hold-outs): what issue 3's budgets are about. */
 const isImagenetC = (group: string) => group !== 'mnist-c';
-const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number; imagenetCold: number; baselineSum: number; baselineFastest: number }>();
+const totals = new Map<string, { sum: number; cells: number; imagenetSum: number; imagenetCells: number; imagenetFastest: number; imagenetCold: number; imagenetFaults: number; baselineSum: number; baselineFastest: number }>();
 console.log(`ssl-robust ${corruptions.list().length} corruptions, median of ${repeats} runs after ${warmup} untimed rounds, ms per image per severity (s1 … s5); cold: the first call`);
+console.log(
+  retention === undefined
+    ? 'memory: glibc defaults (--glibc-defaults)'
+    : retention.retained
+      ? 'memory: freed memory kept for reuse, as the CLI runs (--glibc-defaults to compare)'
+      : `memory: glibc defaults (freed memory could not be kept: ${retention.reason})`,
+);
 for (const { name, batch } of scales) {
   console.log(`\n${name}`);
-  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, imagenetCold: 0, baselineSum: 0, baselineFastest: 0 };
+  const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, imagenetCold: 0, imagenetFaults: 0, baselineSum: 0, baselineFastest: 0 };
   for (const c of corruptions.list()) {
     if (c.channels === 'rgb' && batch.shape[3] !== 3) continue;
     if (only && !only.includes(c.id)) continue;
@@ -123,6 +143,7 @@ for (const { name, batch } of scales) {
       total.imagenetCells += ms.length;
       total.imagenetFastest += fastest.reduce((a, b) => a + b, 0);
       total.imagenetCold += cold;
+      total.imagenetFaults += timing!.faults;
       if (before) {
         total.baselineSum += before.median.reduce((a, b) => a + b, 0);
         total.baselineFastest += before.fastest.reduce((a, b) => a + b, 0);
@@ -143,6 +164,7 @@ if (large) {
   console.log(`224×224×3: ImageNet-C grid (${large.imagenetCells} cells) ${large.imagenetSum.toFixed(1)} ms on one image (budget 150 ms); all ${large.cells} cells ${large.sum.toFixed(1)} ms`);
   console.log(`224×224×3: ImageNet-C grid from each cell's fastest run ${large.imagenetFastest.toFixed(1)} ms`);
   console.log(`224×224×3: first call of each ImageNet-C corruption (cold, s1), summed: ${large.imagenetCold.toFixed(1)} ms`);
+  console.log(`224×224×3: page faults per ImageNet-C grid (timed calls, this tree): ${Math.round(large.imagenetFaults)}`);
   if (baseline) {
     console.log(`224×224×3, --against ${against}: ImageNet-C grid ${large.baselineSum.toFixed(1)} ms (this tree ${(large.baselineSum / large.imagenetSum).toFixed(2)}× faster), from the fastest runs ${large.baselineFastest.toFixed(1)} ms (${(large.baselineFastest / large.imagenetFastest).toFixed(2)}×)`);
   }

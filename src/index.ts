@@ -15,7 +15,7 @@ export {
   type BackendChoice,
   type BackendName,
 } from './backend/index.js';
-export { nativeKernelStatus, type NativeKernelStatus } from './backend/native/index.js';
+export { nativeKernelStatus, retainFreedMemory, type MemoryRetention, type NativeKernelStatus } from './backend/native/index.js';
 
 export { Dataset, type Batch, type DatasetInfo, type ImageShape, type ImageSource } from './data/dataset.js';
 export { loadIdxFiles, loadIdxFolder } from './data/idx.js';

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { NATIVE_ENV } from '../backend/native/index.js';
+import { NATIVE_ENV, retainFreedMemory } from '../backend/native/index.js';
 import { messageOf, UserInputError } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
 import { registerAttackCommand } from './commands/attack.js';
@@ -63,6 +63,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     // The wasm backend reads the setting from the environment when it activates.
     .hook('preAction', (root) => {
       if (root.opts<{ native: boolean }>().native === false) process.env[NATIVE_ENV] = '0';
+      // The CLI owns its process: let freed image buffers be reused (see retainFreedMemory). Where
+      // that is not possible, everything runs the same, with more page faults.
+      retainFreedMemory();
     })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

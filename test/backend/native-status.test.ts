@@ -11,6 +11,8 @@ import {
   NATIVE_ENV,
   nativeKernelsDisabled,
   nativeKernelStatus,
+  RETAIN_MEMORY_ENV,
+  retainFreedMemory,
   unregisterNativeKernels,
 } from '../../src/backend/native/index.js';
 import { cli } from '../helpers/cli.js';
@@ -75,5 +77,30 @@ describe('native kernel status', () => {
     await backendProvider('wasm').activate();
     expect(isNativeKernelRegistered('Conv2D')).toBe(false);
     expect(isNativeKernelRegistered('Conv2DBackpropInput')).toBe(false);
+  });
+});
+
+describe('freed memory kept for reuse', () => {
+  it('is turned off by SSL_ROBUST_RETAIN_MEMORY=0 and with the native addon, and otherwise follows the addon', () => {
+    expect(retainFreedMemory({ [RETAIN_MEMORY_ENV]: '0' })).toEqual({ retained: false, reason: `turned off by ${RETAIN_MEMORY_ENV}=0` });
+    expect(retainFreedMemory({ [NATIVE_ENV]: 'off' })).toEqual({ retained: false, reason: `the native addon is turned off (${NATIVE_ENV}=off or --no-native)` });
+    const outcome = retainFreedMemory({});
+    if (!load.ok) expect(outcome).toEqual({ retained: false, reason: load.reason });
+    // Every machine this project builds the addon on runs glibc.
+    else expect(outcome).toEqual({ retained: true });
+  });
+
+  it('the addon refuses byte counts glibc cannot take, with one line', () => {
+    if (!load.ok) return;
+    expect(() => load.addon.retainFreedMemory(-1, 0)).toThrow(/^retainFreedMemory: expected two byte counts/);
+    expect(() => load.addon.retainFreedMemory(2 ** 31, 0)).toThrow(/^retainFreedMemory: expected two byte counts/);
+  });
+
+  it('`ssl-robust backends` says whether freed memory is kept', async () => {
+    delete process.env[NATIVE_ENV];
+    const plain = await cli(['backends']);
+    expect(plain.stdout).toMatch(load.ok ? /^memory: freed memory kept for reuse \(glibc\)$/m : /^memory: C library defaults \(.*addon.*\)$/m);
+    const off = await cli(['--no-native', 'backends']);
+    expect(off.stdout).toMatch(/^memory: C library defaults \(the native addon is turned off \(SSL_ROBUST_NATIVE=0 or --no-native\)\)$/m);
   });
 });

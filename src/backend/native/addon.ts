@@ -61,6 +61,8 @@ export interface NativeAddon {
     dy: Float32Array, x: Float32Array, mean: Float32Array, invStd: Float32Array, gamma: Float32Array, rows: number, channels: number,
     dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array,
   ): void;
+  /** glibc's mallopt: blocks under the first size come from the heap, and up to the second stays free at its top. False outside glibc. */
+  retainFreedMemory(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
 }
 
 export type AddonLoad = { readonly ok: true; readonly addon: NativeAddon } | { readonly ok: false; readonly reason: string };
@@ -91,6 +93,7 @@ function tryLoad(): AddonLoad {
       tile: (...args) => raw.tile(...args),
       batchNormTraining: (...args) => raw.batchNormTraining(...args),
       batchNormTrainingGrad: (...args) => raw.batchNormTrainingGrad(...args),
+      retainFreedMemory: (...args) => raw.retainFreedMemory(...args),
     };
     return { ok: true, addon };
   } catch (error) {

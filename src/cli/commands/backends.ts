@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { autoChoice, probeBackends } from '../../backend/index.js';
-import { describeNativeStatus } from '../../backend/native/index.js';
+import { describeNativeStatus, retainFreedMemory } from '../../backend/native/index.js';
 import type { CommandHost } from '../program.js';
 
 export function registerBackendsCommand(program: Command, host: CommandHost): void {
@@ -23,5 +23,8 @@ export function registerBackendsCommand(program: Command, host: CommandHost): vo
         if (b.nativeKernels) io.stdout(`${''.padEnd(24)} native kernels: ${describeNativeStatus(b.nativeKernels)}\n`);
       }
       io.stdout(`auto → ${auto}\n`);
+      // Applied by the CLI before any command (idempotent): this reports the outcome.
+      const retention = retainFreedMemory();
+      io.stdout(`memory: ${retention.retained ? 'freed memory kept for reuse (glibc)' : `C library defaults (${retention.reason})`}\n`);
     });
 }
