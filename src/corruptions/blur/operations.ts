@@ -246,6 +246,16 @@ export class BlurJob {
     return plane;
   }
 
+  /**
+   * The plane's values in place in the engine's memory, rows unpadded (copied there first if
+   * they are padded): no new array, but only valid until the engine's next operation resets
+   * its memory, so read it synchronously.
+   */
+  view(plane: Plane): Float32Array {
+    const { address, height, width, channels } = this.contiguous(plane);
+    return this.engine.arena.f32.subarray(address >>> 2, (address >>> 2) + height * width * channels);
+  }
+
   /** The plane as a new HWC Float32Array. */
   read(plane: Plane): Float32Array {
     const { height, width, channels, stride, offset } = plane;

@@ -1,6 +1,8 @@
 import type { RandomStream } from '../../random/stream.js';
 import { fillNormalInBlocks } from '../shared/normal-blocks.js';
-import { applyLineKernel, lineKernel } from '../shared/line-kernel.js';
+import { lineKernel } from '../shared/line-kernel.js';
+import { blurEngine } from '../blur/kernels.js';
+import { BlurJob } from '../blur/operations.js';
 import { defineCorruption } from '../types.js';
 import { grayOf, zoomCropToSize } from './layers.js';
 
@@ -34,7 +36,8 @@ export function snowFlakeLayer(height: number, width: number, params: SnowParams
 
 /**
  * Snow, following the original ImageNet-C generator: a flake layer (see snowFlakeLayer) is
- * motion-blurred with ImageMagick's kernel (shared/line-kernel) at θ ~ U(−135°, −45°); the image
+ * motion-blurred with ImageMagick's kernel (shared/line-kernel) at θ ~ U(−135°, −45°), on the blur
+ * engine as motion_blur is (float32 sums, four pixels an instruction); the image
  * is whitened, x ← b·x + (1 − b)·max(x, 1.5·gray + 0.5) with OpenCV's RGB→gray (Rec. 601) luma
  * (gray images use themselves, as MNIST-C does), and the streaks and their 180° rotation are added
  * to every channel before clipping.
@@ -80,9 +83,10 @@ export const snow = defineCorruption<SnowParams>({
     const [, , , , radius, sigma, blend] = params;
     const pixels = height * width;
     const { layer, angle } = snowFlakeLayer(height, width, params, random, new Float32Array(pixels));
-    const image = { data: layer, height, width, channels: 1 };
-    const streaks = applyLineKernel(image, lineKernel(radius, sigma, angle), new Float32Array(pixels));
     const gray = grayOf(data, channels, new Float32Array(pixels));
+    // The streaks stay in the blur engine's memory, read before its next operation.
+    const job = new BlurJob({ data: layer, height, width, channels: 1 }, blurEngine());
+    const streaks = job.view(job.sparse('input', lineKernel(radius, sigma, angle), 'nearest'));
     const out = new Float32Array(data.length);
     const keep = 1 - blend;
     for (let p = 0, i = 0; p < pixels; p++) {
