@@ -56,12 +56,14 @@ export function waterMask(liquid: Float32Array, height: number, width: number, i
   const n = height * width;
   const l8 = toBytes(liquid);
   const edges = canny(l8, height, width, 50, 150);
-  // Two layers, passed back and forth: each stage reads one and writes the other.
+  // Two layers, passed back and forth: each stage reads one and writes the other (the box blurs
+  // keep their column sums in a third).
   const a = chamferDistanceToEdges(edges, height, width, 20, new Float32Array(n));
-  const b = floorInPlace(boxBlur3(a, height, width, new Float32Array(n)));
+  const rows = new Float32Array(n);
+  const b = floorInPlace(boxBlur3(a, height, width, rows, new Float32Array(n)));
   const equalised = equalizeHist(b, a);
   const embossed = emboss(equalised, height, width, b);
-  const soft = boxBlur3(embossed, height, width, a);
+  const soft = boxBlur3(embossed, height, width, rows, a);
   return normalisedProduct(l8, soft, intensity, b);
 }
 
@@ -212,29 +214,36 @@ function neighbours(n: number, stride: number): { before: Int32Array; after: Int
   return { before, after };
 }
 
-/** cv2.blur with a 3×3 box and BORDER_REFLECT_101, in floats, into `out` (not `src`). */
-function boxBlur3(src: Float32Array, height: number, width: number, out: Float32Array): Float32Array {
-  return sumOfThreeRows(sumOfThreeColumns(src, height, width), height, width, out);
+/**
+ * cv2.blur with a 3×3 box and BORDER_REFLECT_101, in floats, into `out` (not `src`); `rows` holds
+ * the column sums in between (not `src` or `out`).
+ */
+function boxBlur3(src: Float32Array, height: number, width: number, rows: Float32Array, out: Float32Array): Float32Array {
+  return sumOfThreeRows(sumOfThreeColumns(src, height, width, rows), height, width, out);
 }
 
-/** Each value plus its left and right neighbours (BORDER_REFLECT_101). */
-function sumOfThreeColumns(src: Float32Array, height: number, width: number): Float32Array {
-  const cols = neighbours(width, 1);
-  const rows = new Float32Array(src.length);
+/**
+ * Each value plus its left and right neighbours (BORDER_REFLECT_101), into `rows`. The two edge
+ * columns read their reflected neighbours; the rest read x − 1 and x + 1 directly.
+ */
+function sumOfThreeColumns(src: Float32Array, height: number, width: number, rows: Float32Array): Float32Array {
+  const first = reflect101(-1, width);
+  const last = reflect101(width, width);
   for (let y = 0; y < height; y++) {
     const base = y * width;
-    for (let x = 0; x < width; x++) rows[base + x] = src[base + cols.before[x]!]! + src[base + x]! + src[base + cols.after[x]!]!;
+    rows[base] = src[base + first]! + src[base]! + src[base + first]!;
+    for (let i = base + 1, end = base + width - 1; i < end; i++) rows[i] = src[i - 1]! + src[i]! + src[i + 1]!;
+    if (width > 1) rows[base + width - 1] = src[base + width - 2]! + src[base + width - 1]! + src[base + last]!;
   }
   return rows;
 }
 
 /** (Each value plus those above and below it (BORDER_REFLECT_101)) / 9, into `out`. */
 function sumOfThreeRows(rows: Float32Array, height: number, width: number, out: Float32Array): Float32Array {
-  const rowsAt = neighbours(height, width);
   for (let y = 0; y < height; y++) {
     const base = y * width;
-    const above = rowsAt.before[y]!;
-    const below = rowsAt.after[y]!;
+    const above = reflect101(y - 1, height) * width;
+    const below = reflect101(y + 1, height) * width;
     for (let x = 0; x < width; x++) out[base + x] = (rows[above + x]! + rows[base + x]! + rows[below + x]!) / 9;
   }
   return out;
