@@ -8,8 +8,9 @@
  * with this tree's in the same run, and print the ratio: on a shared machine absolute times
  * drift with the load, a same-run ratio much less. The tree must sit inside the repository so
  * that its packages resolve; --warmup N: untimed rounds over the five severities before timing
- * a corruption, default 2; --glibc-defaults: leave the C library's memory settings as they are,
- * instead of keeping freed memory for reuse as the CLI does, see below.)
+ * a corruption, default 2, the first of them over every corruption before any is timed;
+ * --glibc-defaults: leave the C library's memory settings as they are, instead of keeping freed
+ * memory for reuse as the CLI does, see below.)
  *
  * Why the warm-up: V8 compiles a corruption's loops while they run and again once they are hot;
  * until then (about five to ten calls, more while other processes hold the cores) a call costs
@@ -69,24 +70,30 @@ interface Timing {
   faults: number;
 }
 
-/**
- * The timings of each subject, for the same calls: with two subjects, each repeat times both,
- * in alternating order, so that both see the same load.
- */
-async function msPerImage(subjects: readonly Subject[], id: string, batch: ImageBatchData): Promise<Timing[]> {
-  const n = batch.shape[0];
-  const timings = subjects.map((): Timing => ({ median: [], fastest: [], cold: NaN, faults: 0 }));
-  for (let round = 0; round < warmup; round++) {
-    for (const severity of SEVERITIES) {
-      for (let s = 0; s < subjects.length; s++) {
-        const subject = subjects[s]!;
-        const start = performance.now();
-        // Seeds no timed call uses.
-        await subject.corruptBatch(subject.corruptions, batch, id, severity, { seed: 1_000_000 + round });
-        if (round === 0 && severity === 1) timings[s]!.cold = (performance.now() - start) / n;
-      }
+/** One untimed round of a corruption's five severities per subject; returns each subject's first call (ms per image). */
+async function warmUp(subjects: readonly Subject[], id: string, batch: ImageBatchData, round: number): Promise<number[]> {
+  const first = subjects.map(() => NaN);
+  for (const severity of SEVERITIES) {
+    for (let s = 0; s < subjects.length; s++) {
+      const subject = subjects[s]!;
+      const start = performance.now();
+      // Seeds no timed call uses.
+      await subject.corruptBatch(subject.corruptions, batch, id, severity, { seed: 1_000_000 + round });
+      if (severity === 1) first[s] = (performance.now() - start) / batch.shape[0];
     }
   }
+  return first;
+}
+
+/**
+ * The timings of each subject, for the same calls: with two subjects, each repeat times both,
+ * in alternating order, so that both see the same load. The first warm-up round has run already
+ * (for every corruption of the scale, before any is timed): `cold` holds its first calls.
+ */
+async function msPerImage(subjects: readonly Subject[], id: string, batch: ImageBatchData, cold: readonly number[]): Promise<Timing[]> {
+  const n = batch.shape[0];
+  const timings = subjects.map((_, s): Timing => ({ median: [], fastest: [], cold: cold[s]!, faults: 0 }));
+  for (let round = 1; round < warmup; round++) await warmUp(subjects, id, batch, round);
   for (const severity of SEVERITIES) {
     const times = subjects.map((): number[] => []);
     for (let r = 0; r < repeats; r++) {
@@ -130,10 +137,14 @@ console.log(
 for (const { name, batch } of scales) {
   console.log(`\n${name}`);
   const total = { sum: 0, cells: 0, imagenetSum: 0, imagenetCells: 0, imagenetFastest: 0, imagenetCold: 0, imagenetFaults: 0, baselineSum: 0, baselineFastest: 0 };
-  for (const c of corruptions.list()) {
-    if (c.channels === 'rgb' && batch.shape[3] !== 3) continue;
-    if (only && !only.includes(c.id)) continue;
-    const [timing, before] = await msPerImage(baseline ? [current, baseline] : [current], c.id, batch);
+  const subjects = baseline ? [current, baseline] : [current];
+  const selected = corruptions.list().filter((c) => (c.channels !== 'rgb' || batch.shape[3] === 3) && (!only || only.includes(c.id)));
+  // The first warm-up round of every corruption before any is timed: the process's memory then
+  // grows to its working size under the untimed calls, not under the first corruption's timed ones.
+  const coldByCorruption = new Map<string, number[]>();
+  for (const c of selected) coldByCorruption.set(c.id, warmup > 0 ? await warmUp(subjects, c.id, batch, 0) : subjects.map(() => NaN));
+  for (const c of selected) {
+    const [timing, before] = await msPerImage(subjects, c.id, batch, coldByCorruption.get(c.id)!);
     const { median: ms, fastest, cold } = timing!;
     const sum = ms.reduce((a, b) => a + b, 0);
     total.sum += sum;
