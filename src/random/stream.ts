@@ -1,3 +1,4 @@
+import { drawEngine, type BlurEngine } from '../corruptions/blur/kernels.js';
 import { fillNormalZiggurat, normalZiggurat } from './ziggurat.js';
 
 /** A key naming one independent random stream below a seed, e.g. ('corruption', 'fog', 3, imageIndex). */
@@ -79,8 +80,32 @@ export class RandomStream {
     return normalZiggurat(this);
   }
 
+  /**
+   * Writes the generator's state, four 32-bit words, to words[at … at + 3]: for a kernel that
+   * draws the stream's next words in bulk and hands the state back through restoreState.
+   */
+  saveState(words: Int32Array | Uint32Array, at = 0): void {
+    words[at] = this.s0;
+    words[at + 1] = this.s1;
+    words[at + 2] = this.s2;
+    words[at + 3] = this.s3;
+  }
+
+  /** Takes back the state saveState wrote, as a kernel left it after drawing from it. */
+  restoreState(words: Int32Array | Uint32Array, at = 0): void {
+    this.s0 = words[at]! | 0;
+    this.s1 = words[at + 1]! | 0;
+    this.s2 = words[at + 2]! | 0;
+    this.s3 = words[at + 3]! | 0;
+  }
+
   /** Fills `out` with random 32-bit words: the same words `uint32()` would give, without a call per word. */
   fillUint32(out: Uint32Array): Uint32Array {
+    const engine = out.length >= WORDS_ON_ENGINE_FROM ? drawEngine() : undefined;
+    if (engine) {
+      out.set(this.wordsOnEngine(engine, out.length));
+      return out;
+    }
     // The state lives in locals for the loop: field access per word costs several times more.
     // It is written back after every block, not only at the end: V8 compiles a long loop while
     // it runs (on-stack replacement), and code after it that has never run before then has no
@@ -110,9 +135,23 @@ export class RandomStream {
     return out;
   }
 
+  /**
+   * The next n words drawn by the engine's kernels, as a view of its memory: valid until the
+   * engine's next operation, so read at once (no array of n words to allocate and fault in).
+   */
+  private wordsOnEngine(engine: BlurEngine, n: number): Uint32Array {
+    const { arena } = engine;
+    arena.reset();
+    const scratch = arena.alloc(WORDS_SCRATCH);
+    const words = arena.alloc(n);
+    drawWordsOnEngine(this, engine, words, n, scratch);
+    return new Uint32Array(arena.i32.buffer, words, n);
+  }
+
   /** Fills `out` with uniform draws in [0, 1) at float32 resolution (24 bits each, one word a value). */
   fillUniform<T extends Float32Array | Float64Array>(out: T): T {
-    const words = this.fillUint32(new Uint32Array(out.length));
+    const engine = out.length >= WORDS_ON_ENGINE_FROM ? drawEngine() : undefined;
+    const words = engine ? this.wordsOnEngine(engine, out.length) : this.fillUint32(new Uint32Array(out.length));
     for (let i = 0; i < out.length; i++) out[i] = (words[i]! >>> 8) / 16777216;
     return out;
   }
@@ -140,6 +179,122 @@ export class RandomStream {
 
 /** Words fillUint32 draws between write-backs of the state (see there). */
 const STATE_BLOCK = 1024;
+
+/** From this many words on, fillUint32 draws them with the wasm kernels (measured crossover: 768 to 1024 words). */
+const WORDS_ON_ENGINE_FROM = 1024;
+
+/** Words of engine memory drawWordsOnEngine works in. */
+export const WORDS_SCRATCH = 20;
+
+/** Lanes shorter than this are not worth the jumps: the rest of a fill runs on one generator. */
+const MIN_LANE_LOG = 6;
+/** The longest lane, 2¹² words: a round of four is a normal block (longer fills take several rounds). */
+const MAX_LANE_LOG = 12;
+
+/**
+ * Draws the stream's next n words (what fillUint32 gives) into the engine's memory at byte
+ * address `at`, using WORDS_SCRATCH words at `scratch`, and advances the stream past them.
+ *
+ * The words come from four copies of the generator run side by side in SIMD lanes: a round of
+ * 4·L words (L a power of two) starts lane k at the stream's state jumped ahead by k·L words,
+ * so that lane k writes words k·L … (k + 1)·L − 1 of the round, and lane 3 ends where the round
+ * ends. The jump is xoshiro's state transition raised to the power L: a linear map over the 128
+ * state bits (GF(2)), tabled once for each power of two (jumpTable). The rest of a fill, under
+ * 4·2^MIN_LANE_LOG words, runs on one generator.
+ */
+export function drawWordsOnEngine(random: RandomStream, engine: BlurEngine, at: number, n: number, scratch: number): void {
+  const { arena, kernels } = engine;
+  const state = scratch >>> 2;
+  const lanes = state + 4;
+  random.saveState(arena.i32, state);
+  let done = 0;
+  while (n - done >= 4 << MIN_LANE_LOG) {
+    const log = Math.min(MAX_LANE_LOG, 31 - Math.clz32((n - done) >>> 2));
+    const jump = jumpTable(engine, log);
+    const ints = arena.i32;
+    // lane k's word w at lanes + 4·w + k
+    for (let w = 0; w < 4; w++) ints[lanes + 4 * w] = ints[state + w]!;
+    for (let lane = 1; lane < 4; lane++) applyJump(jump, ints, lanes + lane - 1, lanes + lane);
+    kernels.xoshiroLanes(at + 4 * done, 1 << log, 4 * lanes);
+    for (let w = 0; w < 4; w++) ints[state + w] = ints[lanes + 4 * w + 3]!;
+    done += 4 << log;
+  }
+  kernels.xoshiroFill(at + 4 * done, n - done, scratch);
+  random.restoreState(arena.i32, state);
+}
+
+/**
+ * A linear map of the 128 state bits (bit b is bit b & 31 of word b >> 5), as a table of the
+ * images of every 4-bit group's 16 values: entry 16p + v (4 words) is the image of the state
+ * whose only set bits are v at bits 4p … 4p + 3. Applying it takes 32 lookups, not 128 bit tests.
+ */
+type StateMap = Int32Array;
+
+/** y ← M·x for the states whose word w sits at ints[x + 4w] and ints[y + 4w] (the lanes' layout); x may be y. */
+function applyJump(map: StateMap, ints: Int32Array, x: number, y: number): void {
+  let y0 = 0;
+  let y1 = 0;
+  let y2 = 0;
+  let y3 = 0;
+  for (let w = 0; w < 4; w++) {
+    const word = ints[x + 4 * w]!;
+    for (let k = 0; k < 8; k++) {
+      const entry = 4 * (16 * (8 * w + k) + ((word >>> (4 * k)) & 15));
+      y0 ^= map[entry]!;
+      y1 ^= map[entry + 1]!;
+      y2 ^= map[entry + 2]!;
+      y3 ^= map[entry + 3]!;
+    }
+  }
+  ints[y] = y0;
+  ints[y + 4] = y1;
+  ints[y + 8] = y2;
+  ints[y + 12] = y3;
+}
+
+/** The StateMap of the map whose image of bit b is columns[4b … 4b + 3]. */
+function stateMap(columns: Int32Array): StateMap {
+  const map = new Int32Array(32 * 16 * 4);
+  for (let p = 0; p < 32; p++) {
+    for (let v = 1; v < 16; v++) {
+      // v's lowest bit's column, xored onto the entry of v without that bit
+      const low = 31 - Math.clz32(v & -v);
+      const entry = 4 * (16 * p + v);
+      const rest = 4 * (16 * p + (v & (v - 1)));
+      for (let w = 0; w < 4; w++) map[entry + w] = map[rest + w]! ^ columns[4 * (4 * p + low) + w]!;
+    }
+  }
+  return map;
+}
+
+/**
+ * The state transition applied 2^log times (log ≤ MAX_LANE_LOG), made on first use of each log
+ * and kept: its images of the 128 unit states are those states run 2^log steps, four at a time
+ * in the lanes kernel (about 0.1 ms for 2¹² steps; squaring 128×128 bit matrices in JavaScript
+ * took some 10 ms on a cold start). The engine's arena grows by the 2^log-word lanes it writes.
+ */
+const jumpTable: (engine: BlurEngine, log: number) => StateMap = (() => {
+  const tables: StateMap[] = [];
+  const build = ({ arena, kernels }: BlurEngine, log: number): StateMap => {
+    const columns = new Int32Array(512);
+    const states = arena.alloc(16);
+    const sink = arena.alloc(4 << log);
+    const at = states >>> 2;
+    for (let group = 0; group < 32; group++) {
+      const ints = arena.i32;
+      ints.fill(0, at, at + 16);
+      // lane k starts at the unit state of bit b = 4·group + k (word w of lane k at at + 4w + k)
+      for (let lane = 0; lane < 4; lane++) {
+        const b = 4 * group + lane;
+        ints[at + 4 * (b >> 5) + lane] = 1 << (b & 31);
+      }
+      kernels.xoshiroLanes(sink, 1 << log, states);
+      for (let lane = 0; lane < 4; lane++) for (let w = 0; w < 4; w++) columns[4 * (4 * group + lane) + w] = ints[at + 4 * w + lane]!;
+    }
+    return stateMap(columns);
+  };
+  return (engine, log) => (tables[log] ??= build(engine, log));
+})();
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

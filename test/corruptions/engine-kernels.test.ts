@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { createBlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { createBlurEngine, type BlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { NORMAL_BLOCK, fillNormalBlocksOnEngine } from '../../src/corruptions/shared/normal-blocks.js';
+import { addProportionalClipped, addScaledClipped } from '../../src/corruptions/shared/pixels.js';
 import { fillPoissonByTables, fillPoissonByTablesOn } from '../../src/corruptions/shared/poisson.js';
 import { sampleBilinear, sampleBilinearRows, sampleBilinearRowsOn, type RowPositions } from '../../src/corruptions/shared/sampling.js';
 import type { Border } from '../../src/corruptions/shared/border.js';
-import { RandomStream } from '../../src/random/stream.js';
+import { drawWordsOnEngine, RandomStream, WORDS_SCRATCH } from '../../src/random/stream.js';
+import { engineZiggurat } from '../../src/random/ziggurat.js';
 import { chamferDistanceToEdges } from '../../src/corruptions/weather/spatter.js';
 
 /*
  * The wasm kernels that replace JavaScript loops outside the blur family (bilinear resampling,
- * alias-table Poisson draws) must give the JavaScript loops' bits exactly, and so must their
+ * alias-table Poisson draws, the random words, the ziggurat and clipped noise) must give the JavaScript loops' bits exactly, and so must their
  * JavaScript twins (the engine used where wasm SIMD is missing).
  */
 
@@ -120,6 +123,118 @@ describe('chamfer distance kernel', () => {
       for (const engine of engines) {
         const got = chamferDistanceToEdges(edges, height, width, 20, new Float32Array(height * width), engine);
         expect(sameBits(got, expected), `${engine.kind} ${height}×${width} density ${density}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('random draw and noise kernels', () => {
+  const wordsOf = (engine: BlurEngine, at: number, n: number) => Array.from(new Uint32Array(engine.arena.i32.buffer, at, n));
+
+  it('draw the stream’s xoshiro128** words and hand back the state where uint32() leaves it', () => {
+    for (const engine of engines) {
+      for (const n of [0, 1, 5, 1000]) {
+        const reference = RandomStream.fromSeed(11);
+        const expected = Array.from({ length: n }, () => reference.uint32());
+        const stream = RandomStream.fromSeed(11);
+        engine.arena.reset();
+        const state = engine.arena.alloc(4);
+        const words = engine.arena.alloc(n);
+        stream.saveState(engine.arena.i32, state >>> 2);
+        engine.kernels.xoshiroFill(words, n, state);
+        stream.restoreState(engine.arena.i32, state >>> 2);
+        expect(wordsOf(engine, words, n), `${engine.kind} ${n}`).toEqual(expected);
+        expect(stream.uint32(), `${engine.kind} ${n}: stream position`).toBe(reference.uint32());
+      }
+    }
+  });
+
+  it('draw the stream’s words in four jumped-ahead SIMD lanes, over rounds of every length', () => {
+    // 300 000 words: a round of four 2¹⁶-word lanes, then shorter rounds, then a remainder on one generator.
+    for (const engine of engines) {
+      for (const n of [0, 255, 256, 1000, 70001, 300000]) {
+        const reference = RandomStream.fromSeed(n + 1);
+        const expected = Uint32Array.from({ length: n }, () => reference.uint32());
+        const stream = RandomStream.fromSeed(n + 1);
+        engine.arena.reset();
+        const scratch = engine.arena.alloc(WORDS_SCRATCH);
+        const words = engine.arena.alloc(n);
+        drawWordsOnEngine(stream, engine, words, n, scratch);
+        expect(Buffer.from(new Uint32Array(engine.arena.i32.buffer, words, n)).equals(Buffer.from(expected)), `${engine.kind} ${n}`).toBe(true);
+        expect(stream.uint32(), `${engine.kind} ${n}: stream position`).toBe(reference.uint32());
+      }
+    }
+  });
+
+  it('take the ziggurat’s fast path for the same words on both engines, and list the same rejections', () => {
+    const random = RandomStream.fromSeed(12);
+    // Random words, and words built on every layer's edge: |j| just below, at and above its bound
+    // (the tail layer 0 and the always-rejecting layer 1 among them), and the extreme abscissas.
+    const crafted: number[] = [];
+    for (let layer = 0; layer < 128; layer++) {
+      for (const j of [0, 1, -1, 2 ** 24 - 1, -(2 ** 24), 3_000_000 + layer * 100_000, -(3_000_000 + layer * 100_000), 16_000_000, -16_000_000]) {
+        crafted.push((((j << 7) | layer) ^ 0x80000000) >>> 0);
+      }
+    }
+    const words = Uint32Array.from([...crafted, ...Array.from({ length: 5000 }, () => random.uint32())]);
+    const results = engines.map((engine) => {
+      engine.arena.reset();
+      const ziggurat = engineZiggurat(engine, words.length);
+      const at = engine.arena.alloc(words.length);
+      new Uint32Array(engine.arena.i32.buffer, at, words.length).set(words);
+      const rejected = engine.kernels.zigguratFast(at, at, words.length, ziggurat.knCeil, ziggurat.wn, ziggurat.slow);
+      const slow = Array.from(engine.arena.i32.subarray(ziggurat.slow >>> 2, (ziggurat.slow >>> 2) + rejected));
+      return { slow, values: engine.arena.f32.slice(at >>> 2, (at >>> 2) + words.length) };
+    });
+    const [wasm, js] = results as [(typeof results)[0], (typeof results)[0]];
+    expect(wasm.slow).toEqual(js.slow);
+    expect(wasm.slow.length).toBeGreaterThan(crafted.length / 4);
+    expect(wasm.slow.length).toBeLessThan(crafted.length);
+    expect(sameBits(wasm.values, js.values)).toBe(true);
+    // Each kept value is the float32 of j·wn[layer]: its sign is j's, and |value| < R.
+    const rejected = new Set(wasm.slow);
+    for (let i = 0; i < words.length; i++) {
+      if (rejected.has(i)) continue;
+      const j = (words[i]! ^ 0x80000000) >> 7;
+      expect(Math.sign(wasm.values[i]!) === Math.sign(j) && Math.abs(wasm.values[i]!) < 3.443, `value ${i}`).toBe(true);
+    }
+  });
+
+  it('add clipped noise as pixels.ts does, bit for bit, at ±0, tiny negatives, 1 and beyond', () => {
+    const random = RandomStream.fromSeed(13);
+    const n = 4001; // not a multiple of 4
+    const base = Float32Array.from({ length: n }, (_, i) => [0, -0, 1, 2 ** -140, 0.5][i % 9] ?? random.float() * 1.4 - 0.2);
+    const noise = Float32Array.from({ length: n }, (_, i) => [0, -0, 2 ** -149, -(2 ** -149), Infinity, -Infinity][i % 11] ?? random.normal() * 3);
+    for (const scale of [0.08, 0.38, 0, -0.5, 1e-30]) {
+      for (const [kernel, reference] of [['addScaledClipped', addScaledClipped], ['addProportionalClipped', addProportionalClipped]] as const) {
+        const expected = reference(noise.slice(), base, scale);
+        for (const engine of engines) {
+          engine.arena.reset();
+          const values = engine.arena.alloc(n);
+          const baseAt = engine.arena.alloc(n);
+          engine.arena.f32.set(noise, values >>> 2);
+          engine.arena.f32.set(base, baseAt >>> 2);
+          engine.kernels[kernel](values, baseAt, n, scale);
+          expect(sameBits(engine.arena.f32.slice(values >>> 2, (values >>> 2) + n), expected), `${engine.kind} ${kernel} scale ${scale}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('draw blocks of normals in the engine’s memory with the bits and stream position of the JavaScript path', () => {
+    for (const engine of engines) {
+      for (const n of [1, 300, NORMAL_BLOCK, NORMAL_BLOCK + 3, 40000]) {
+        const reference = RandomStream.fromSeed(14);
+        const expected = new Float32Array(n);
+        // A float64 target always takes the JavaScript path; its values rounded are the float32 ones.
+        for (let start = 0; start < n; start += NORMAL_BLOCK) expected.set(reference.fillNormal(new Float64Array(Math.min(NORMAL_BLOCK, n - start))), start);
+        const stream = RandomStream.fromSeed(14);
+        engine.arena.reset();
+        const ziggurat = engineZiggurat(engine, NORMAL_BLOCK);
+        const at = engine.arena.alloc(n);
+        fillNormalBlocksOnEngine(ziggurat, stream, at, n);
+        expect(sameBits(engine.arena.f32.slice(at >>> 2, (at >>> 2) + n), expected), `${engine.kind} ${n}`).toBe(true);
+        expect(stream.uint32(), `${engine.kind} ${n}: stream position`).toBe(reference.uint32());
       }
     }
   });

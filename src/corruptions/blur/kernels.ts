@@ -17,8 +17,16 @@
  * the chamfer distance passes (spatter). Each computes what the JavaScript it replaces computes,
  * in float64, in the same order, so the bits are the same (test/corruptions/engine-kernels).
  *
+ * Five more serve the random draws (src/random) and the additive noises, on a second instance
+ * with its own memory (drawEngine): xoshiro128** words, one generator or four in SIMD lanes,
+ * the ziggurat's fast path four words at a time, and the clipped additions of gaussian and
+ * speckle noise in float64 pairs. They too give the JavaScript's bits, so a seed means what it
+ * meant before them.
+ *
  * Every kernel works on byte addresses in one linear memory, handed out by an Arena.
  */
+
+import { addProportionalClipped as addProportionalClippedValues, addScaledClipped as addScaledClippedValues } from '../shared/pixels.js';
 
 /** The kernels, on byte addresses into the engine's memory. */
 export interface BlurKernels {
@@ -118,6 +126,30 @@ export interface BlurKernels {
    * in float64 and stored as float32, as spatter.ts's JavaScript does.
    */
   chamferPass(first: number, rows: number, width: number, stride: number, sign: number): void;
+  /**
+   * `count` xoshiro128** words at dst, from the generator state (four 32-bit words) at `state`,
+   * which is advanced past them: RandomStream.fillUint32's words (see saveState there).
+   */
+  xoshiroFill(dst: number, count: number, state: number): void;
+  /**
+   * Four xoshiro128** generators in step, one a SIMD lane: lane k writes laneLength words at
+   * dst + 4·k·laneLength. Their states sit at `states` as four v128 (word w of every lane's
+   * state in vector w) and are advanced. With lane k's state the stream's state jumped ahead by
+   * k·laneLength words, the output is the stream's next 4·laneLength words in order.
+   */
+  xoshiroLanes(dst: number, laneLength: number, states: number): void;
+  /**
+   * The ziggurat's fast path (random/ziggurat.ts) over `count` 32-bit words: for word u at
+   * index i, layer = u & 127 and j = (u ^ 2³¹) >> 7; where |j| < knCeil[layer] (int32 table),
+   * out[i] = j·wn[layer] (wn a float64 table), multiplied in float64 and rounded to float32;
+   * otherwise i is appended to the int32 list at `slow` (in increasing order) and out[i] gets
+   * the word's bits. Returns the list's length. out may be words itself.
+   */
+  zigguratFast(out: number, words: number, count: number, knCeil: number, wn: number, slow: number): number;
+  /** values ← clip(base + scale·values) to [0, 1], in place: shared/pixels.ts's addScaledClipped, bit for bit (blocks of 4). */
+  addScaledClipped(values: number, base: number, count: number, scale: number): void;
+  /** values ← clip(x + x·scale·values) to [0, 1] with x = base, in place: pixels.ts's addProportionalClipped (blocks of 4). */
+  addProportionalClipped(values: number, base: number, count: number, scale: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,8 +779,226 @@ const glassSwapsFn = defineFunction(
     ),
 );
 
+// ---------------------------------------------------------------------------------------------
+// Random draws and additive noise (src/random, the noise corruptions): the same bits as the
+// JavaScript loops they stand in for (RandomStream.fillUint32, the ziggurat's fast path,
+// shared/pixels.ts's clipped additions).
+
+const xor = binary([0x73]);
+const rotl = binary([0x77]);
+const shrS = binary([0x75]);
+const ltS = binary([0x48]);
+
+const xoshiroFillFn = defineFunction(
+  'xoshiroFill',
+  ['i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  (dst, count, state, end, s0, s1, s2, s3, t) =>
+    seq(
+      set(s0, loadI32(get(state))),
+      set(s1, loadI32(add(get(state), i32(4)))),
+      set(s2, loadI32(add(get(state), i32(8)))),
+      set(s3, loadI32(add(get(state), i32(12)))),
+      set(end, add(get(dst), shl(get(count), i32(2)))),
+      whileLoop(
+        ltU(get(dst), get(end)),
+        // xoshiro128**: rotl(s1·5, 7)·9, then the state's xorshift step
+        storeI32(get(dst), mul(rotl(mul(get(s1), i32(5)), i32(7)), i32(9))),
+        set(t, shl(get(s1), i32(9))),
+        set(s2, xor(get(s2), get(s0))),
+        set(s3, xor(get(s3), get(s1))),
+        set(s1, xor(get(s1), get(s2))),
+        set(s0, xor(get(s0), get(s3))),
+        set(s2, xor(get(s2), get(t))),
+        set(s3, rotl(get(s3), i32(11))),
+        set(dst, add(get(dst), i32(4))),
+      ),
+      storeI32(get(state), get(s0)),
+      storeI32(add(get(state), i32(4)), get(s1)),
+      storeI32(add(get(state), i32(8)), get(s2)),
+      storeI32(add(get(state), i32(12)), get(s3)),
+    ),
+);
+
+const mulI32x4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xb5)];
+const shlI32x4 = (a: Code, shift: number): Code => [...a, ...i32(shift), ...simd(0xab)];
+const shrUI32x4 = (a: Code, shift: number): Code => [...a, ...i32(shift), ...simd(0xad)];
+const xorV = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x51)];
+const rotlI32x4 = (a: Code, k: number): Code => orV(shlI32x4(a, k), shrUI32x4(a, 32 - k));
+/** Stores lane `lane` of a v128 (32 bits) at address. */
+const storeLane32 = (address: Code, value: Code, lane: number): Code => [...address, ...value, ...simd(0x5a), 2, 0, lane];
+
+const xoshiroLanesFn = defineFunction(
+  'xoshiroLanes',
+  ['i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128'],
+  (dst, laneLength, states, stride, p1, p2, p3, end, s0, s1, s2, s3, t, out) =>
+    seq(
+      set(s0, vload(get(states))),
+      set(s1, vload(get(states), 16)),
+      set(s2, vload(get(states), 32)),
+      set(s3, vload(get(states), 48)),
+      set(stride, shl(get(laneLength), i32(2))),
+      set(end, add(get(dst), get(stride))),
+      whileLoop(
+        ltU(get(dst), get(end)),
+        // four generators in step, each one's word to its own quarter of the output
+        set(out, mulI32x4(rotlI32x4(mulI32x4(get(s1), splatI32(i32(5))), 7), splatI32(i32(9)))),
+        set(p1, add(get(dst), get(stride))),
+        set(p2, add(get(p1), get(stride))),
+        set(p3, add(get(p2), get(stride))),
+        storeLane32(get(dst), get(out), 0),
+        storeLane32(get(p1), get(out), 1),
+        storeLane32(get(p2), get(out), 2),
+        storeLane32(get(p3), get(out), 3),
+        set(t, shlI32x4(get(s1), 9)),
+        set(s2, xorV(get(s2), get(s0))),
+        set(s3, xorV(get(s3), get(s1))),
+        set(s1, xorV(get(s1), get(s2))),
+        set(s0, xorV(get(s0), get(s3))),
+        set(s2, xorV(get(s2), get(t))),
+        set(s3, rotlI32x4(get(s3), 11)),
+        set(dst, add(get(dst), i32(4))),
+      ),
+      vstore(get(states), get(s0)),
+      vstore(get(states), get(s1), 16),
+      vstore(get(states), get(s2), 32),
+      vstore(get(states), get(s3), 48),
+    ),
+);
+
+
+/** Four-lane and two-lane SIMD helpers for the clipped additions (float64 arithmetic, float32 storage). */
+const shuffle = (a: Code, b: Code, lanes: readonly number[]): Code => [...a, ...b, ...simd(0x0d), ...lanes];
+const range = (from: number, count: number) => Array.from({ length: count }, (_, k) => from + k);
+/** The upper two float32 lanes moved down (for promote_low). */
+const highHalf = (a: Code): Code => shuffle(a, a, [...range(8, 8), ...range(0, 8)]);
+const promoteLow = (a: Code): Code => [...a, ...simd(0x5f)];
+const demoteZero = (a: Code): Code => [...a, ...simd(0x5e)];
+const splatF64 = (a: Code): Code => [...a, ...simd(0x14)];
+const addF64x2 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf0)];
+const mulF64x2 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf2)];
+const eqF64x2 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x47)];
+const shrSI32x4 = (a: Code, shift: Code): Code => [...a, ...shift, ...simd(0xac)];
+const minSI32x4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xb6)];
+const andNotV = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4f)];
+/** a where mask's bits are set, else b */
+const bitselect = (a: Code, b: Code, mask: Code): Code => [...a, ...b, ...mask, ...simd(0x52)];
+
+/**
+ * values ← clip(base + scale·values) (or clip(x + x·scale·values) with x = base, `proportional`)
+ * to [0, 1], four values at a time in two float64 pairs, as shared/pixels.ts computes it: the
+ * float64 sum rounded to float32, clipped on its bits (negatives and −0 to +0, above 1 to 1, by
+ * a signed integer minimum), except that a sum of exactly ±0 keeps its bits.
+ */
+const clippedAdditionFn = (fnName: string, proportional: boolean) =>
+  defineFunction(
+    fnName,
+    ['i32', 'i32', 'i32', 'f64'],
+    ['i32', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128'],
+    (values, base, count, scale, end, s, one, zeros, x, lo, hi, r, xHalf) => {
+      const sum = (b: Code, v: Code): Code => addF64x2(b, mulF64x2(proportional ? mulF64x2(b, get(s)) : get(s), v));
+      return seq(
+        set(s, splatF64(get(scale))),
+        set(one, splatI32(i32(0x3f800000))),
+        set(zeros, vzero),
+        set(end, add(get(values), shl(get(count), i32(2)))),
+        whileLoop(
+          ltU(get(values), get(end)),
+          set(x, vload(get(base))),
+          set(xHalf, promoteLow(get(x))),
+          set(lo, sum(get(xHalf), promoteLow(vload(get(values))))),
+          set(xHalf, promoteLow(highHalf(get(x)))),
+          set(hi, sum(get(xHalf), promoteLow(highHalf(vload(get(values)))))),
+          set(r, shuffle(demoteZero(get(lo)), demoteZero(get(hi)), [...range(0, 8), ...range(16, 8)])),
+          vstore(
+            get(values),
+            bitselect(
+              get(r),
+              minSI32x4(andNotV(get(r), shrSI32x4(get(r), i32(31))), get(one)),
+              // the low half of each pair's 64-bit equality mask
+              shuffle(eqF64x2(get(lo), get(zeros)), eqF64x2(get(hi), get(zeros)), [...range(0, 4), ...range(8, 4), ...range(16, 4), ...range(24, 4)]),
+            ),
+          ),
+          set(values, add(get(values), i32(16))),
+          set(base, add(get(base), i32(16))),
+        ),
+      );
+    },
+  );
+const extractLane = (a: Code, lane: number): Code => [...a, ...simd(0x1b), lane];
+/** a with lane `lane` loaded from address (32 or 64 bits) */
+const loadLane32 = (address: Code, a: Code, lane: number): Code => [...address, ...a, ...simd(0x56), 2, 0, lane];
+const loadLane64 = (address: Code, a: Code, lane: number): Code => [...address, ...a, ...simd(0x57), 3, 0, lane];
+const absI32x4 = (a: Code): Code => [...a, ...simd(0xa0)];
+const ltSI32x4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x39)];
+const allTrueI32x4 = (a: Code): Code => [...a, ...simd(0xa3)];
+const convertLowI32x4 = (a: Code): Code => [...a, ...simd(0xfe)];
+
+const zigguratFastFn = defineFunction(
+  'zigguratFast',
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'],
+  ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'v128', 'v128'],
+  (out, words, count, knCeil, wn, slow, i, u, layer, j, sign, rejected, l0, l1, l2, l3, uv, jv, kept, values) => {
+    const layers = [l0, l1, l2, l3];
+    const wnOf = (a: number, b: number): Code => loadLane64(add(get(wn), shl(get(b), i32(3))), loadLane64(add(get(wn), shl(get(a), i32(3))), vzero, 0), 1);
+    const reject = (index: Code): Code => seq(storeI32(add(get(slow), shl(get(rejected), i32(2))), index), set(rejected, add(get(rejected), i32(1))));
+    return seq(
+      // Four words at a time: the table lookups lane by lane, the rest in SIMD.
+      whileLoop(
+        ltU(add(get(i), i32(3)), get(count)),
+        set(uv, vload(add(get(words), shl(get(i), i32(2))))),
+        ...layers.map((l, lane) => set(l, and(extractLane(get(uv), lane), i32(127)))),
+        set(jv, shrSI32x4(xorV(get(uv), splatI32(i32(-0x80000000))), i32(7))),
+        set(kept, ltSI32x4(absI32x4(get(jv)), layers.reduce<Code>((v, l, lane) => loadLane32(add(get(knCeil), shl(get(l), i32(2))), v, lane), vzero))),
+        set(
+          values,
+          shuffle(
+            demoteZero(mulF64x2(convertLowI32x4(get(jv)), wnOf(l0, l1))),
+            demoteZero(mulF64x2(convertLowI32x4(highHalf(get(jv))), wnOf(l2, l3))),
+            [...range(0, 8), ...range(16, 8)],
+          ),
+        ),
+        ifElse(
+          allTrueI32x4(get(kept)),
+          [vstore(add(get(out), shl(get(i), i32(2))), get(values))],
+          [
+            // rare (a rejection among four words ~4% of the time): the rejected keep their words
+            vstore(add(get(out), shl(get(i), i32(2))), bitselect(get(values), get(uv), get(kept))),
+            set(u, bitmaskI32x4(get(kept))),
+            ...[0, 1, 2, 3].map((lane) => ifThen(eqz(and(get(u), i32(1 << lane))), reject(add(get(i), i32(lane))))),
+          ],
+        ),
+        set(i, add(get(i), i32(4))),
+      ),
+      // the last count mod 4 words one at a time
+      whileLoop(
+        ltU(get(i), get(count)),
+        set(u, loadI32(add(get(words), shl(get(i), i32(2))))),
+        set(layer, and(get(u), i32(127))),
+        set(j, shrS(xor(get(u), i32(-0x80000000)), i32(7))),
+        set(sign, shrS(get(j), i32(31))),
+        ifElse(
+          ltS(sub(xor(get(j), get(sign)), get(sign)), i32LoadAt(get(knCeil), get(layer))),
+          [storeF32(add(get(out), shl(get(i), i32(2))), f64.toF32(f64.mul(f64.fromI32(get(j)), f64LoadAt(get(wn), get(layer)))))],
+          [storeI32(add(get(out), shl(get(i), i32(2))), get(u)), reject(get(i))],
+        ),
+        set(i, add(get(i), i32(1))),
+      ),
+      get(rejected),
+    );
+  },
+  'i32',
+);
+
+const addScaledClippedFn = clippedAdditionFn('addScaledClipped', false);
+const addProportionalClippedFn = clippedAdditionFn('addProportionalClipped', true);
+
 /** The module's bytes (exported for tests and for engines that want to validate it). */
-export const BLUR_WASM = assemble([tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn, bilinearFn, poissonByTablesFn, chamferPassFn]);
+export const BLUR_WASM = assemble([
+  tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn, bilinearFn, poissonByTablesFn, chamferPassFn,
+  xoshiroFillFn, xoshiroLanesFn, zigguratFastFn, addScaledClippedFn, addProportionalClippedFn,
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Memory: one growable buffer, handed out by a bump allocator that each operation resets.
@@ -1062,8 +1312,83 @@ function jsEngine(): BlurEngine {
         }
       }
     },
+    xoshiroFill(dst, count, state) {
+      const ints = arena.i32;
+      const at = state >>> 2;
+      let s0 = ints[at]!;
+      let s1 = ints[at + 1]!;
+      let s2 = ints[at + 2]!;
+      let s3 = ints[at + 3]!;
+      for (let i = dst >>> 2, end = i + count; i < end; i++) {
+        ints[i] = Math.imul(rotate(Math.imul(s1, 5), 7), 9);
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = rotate(s3, 11);
+      }
+      ints.set([s0, s1, s2, s3], at);
+    },
+    xoshiroLanes(dst, laneLength, states) {
+      const ints = arena.i32;
+      for (let lane = 0; lane < 4; lane++) {
+        const at = (states >>> 2) + lane;
+        let s0 = ints[at]!;
+        let s1 = ints[at + 4]!;
+        let s2 = ints[at + 8]!;
+        let s3 = ints[at + 12]!;
+        for (let i = (dst >>> 2) + lane * laneLength, end = i + laneLength; i < end; i++) {
+          ints[i] = Math.imul(rotate(Math.imul(s1, 5), 7), 9);
+          const t = s1 << 9;
+          s2 ^= s0;
+          s3 ^= s1;
+          s1 ^= s2;
+          s0 ^= s3;
+          s2 ^= t;
+          s3 = rotate(s3, 11);
+        }
+        ints[at] = s0;
+        ints[at + 4] = s1;
+        ints[at + 8] = s2;
+        ints[at + 12] = s3;
+      }
+    },
+    zigguratFast(out, words, count, knCeil, wn, slow) {
+      const f = arena.f32;
+      const ints = arena.i32;
+      const doubles = new Float64Array(f.buffer);
+      let rejected = 0;
+      for (let i = 0; i < count; i++) {
+        const u = ints[(words >>> 2) + i]!;
+        const layer = u & 127;
+        const j = (u ^ 0x80000000) >> 7;
+        if (Math.abs(j) < ints[(knCeil >>> 2) + layer]!) {
+          f[(out >>> 2) + i] = j * doubles[(wn >>> 3) + layer]!;
+        } else {
+          ints[(out >>> 2) + i] = u;
+          ints[(slow >>> 2) + rejected++] = i;
+        }
+      }
+      return rejected;
+    },
+    addScaledClipped(values, base, count, scale) {
+      const f = arena.f32;
+      const n = Math.ceil(count / 4) * 4;
+      addScaledClippedValues(f.subarray(values >>> 2, (values >>> 2) + n), f.subarray(base >>> 2, (base >>> 2) + n), scale);
+    },
+    addProportionalClipped(values, base, count, scale) {
+      const f = arena.f32;
+      const n = Math.ceil(count / 4) * 4;
+      addProportionalClippedValues(f.subarray(values >>> 2, (values >>> 2) + n), f.subarray(base >>> 2, (base >>> 2) + n), scale);
+    },
   };
   return { kind: 'js', kernels, arena };
+}
+
+function rotate(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
 
 /** A fresh engine of the given kind ('wasm-simd' throws where the engine lacks wasm SIMD). */
@@ -1083,4 +1408,22 @@ export function createBlurEngine(kind: 'wasm-simd' | 'js'): BlurEngine {
 export const blurEngine: () => BlurEngine = (() => {
   let engine: BlurEngine | undefined;
   return () => (engine ??= Object.freeze(wasmEngine() ?? jsEngine()));
+})();
+
+/**
+ * A second wasm engine, with its own memory, for random draws and additive noise (src/random,
+ * the noise corruptions). They run in the middle of other operations (a weather layer draws its
+ * noise while its BlurJob holds the blur engine's arena), so they must not reset that arena; the
+ * draws never nest among themselves. Undefined where the engine lacks wasm SIMD: there the plain
+ * JavaScript loops beat the kernels' twins, which work through an arena.
+ */
+export const drawEngine: () => BlurEngine | undefined = (() => {
+  let engine: BlurEngine | undefined | null = null;
+  return () => {
+    if (engine === null) {
+      const made = wasmEngine();
+      engine = made && Object.freeze(made);
+    }
+    return engine;
+  };
 })();

@@ -1,5 +1,4 @@
-import { fillNormalInBlocks } from '../shared/normal-blocks.js';
-import { addScaledClipped } from '../shared/pixels.js';
+import { clippedNormalNoise } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 
 /** Additive Gaussian noise: clip(x + N(0, σ²)), independently per pixel and channel. */
@@ -15,9 +14,5 @@ export const gaussianNoise = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: false,
-  apply: (image, sigma, random) => {
-    // The noise buffer becomes the result: one array and no call per value.
-    const noise = fillNormalInBlocks(random, new Float32Array(image.data.length));
-    return { data: addScaledClipped(noise, image.data, sigma) };
-  },
+  apply: (image, sigma, random) => ({ data: clippedNormalNoise(image.data, random, sigma, 'additive') }),
 });

@@ -1,5 +1,4 @@
-import { fillNormalInBlocks } from '../shared/normal-blocks.js';
-import { addProportionalClipped } from '../shared/pixels.js';
+import { clippedNormalNoise } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 
 /** Multiplicative noise: clip(x + x·N(0, σ²)); black stays black. */
@@ -14,9 +13,5 @@ export const speckleNoise = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: false,
-  apply: (image, sigma, random) => {
-    // The noise buffer becomes the result: one array and no call per value.
-    const noise = fillNormalInBlocks(random, new Float32Array(image.data.length));
-    return { data: addProportionalClipped(noise, image.data, sigma) };
-  },
+  apply: (image, sigma, random) => ({ data: clippedNormalNoise(image.data, random, sigma, 'proportional') }),
 });
