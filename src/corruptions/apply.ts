@@ -1,6 +1,6 @@
 import { ensure } from '../errors.js';
 import { RandomStream } from '../random/stream.js';
-import { blurEngine } from './blur/kernels.js';
+import { simdEngine } from '../engine/simd.js';
 import type { Registry } from '../registry.js';
 import { PROFILE_NAMES, SEVERITIES, type AnyCorruption, type ProfileName, type SampledParameters, type Severity } from './types.js';
 
@@ -83,7 +83,7 @@ export function validateBatch(batch: ImageBatchData): void {
 function allInUnitRange(values: Float32Array): boolean {
   const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
   const whole = bits.length - (bits.length % 4);
-  const engine = values.length >= SIMD_CHECK_FROM ? blurEngine() : undefined;
+  const engine = values.length >= SIMD_CHECK_FROM ? simdEngine() : undefined;
   let flags: number;
   if (engine?.kind === 'wasm-simd') {
     const { arena, kernels } = engine;

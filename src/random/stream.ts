@@ -1,4 +1,4 @@
-import { drawEngine, type BlurEngine } from '../corruptions/blur/kernels.js';
+import { drawEngine, type SimdEngine } from '../engine/simd.js';
 import { fillNormalZiggurat, normalZiggurat } from './ziggurat.js';
 
 /** A key naming one independent random stream below a seed, e.g. ('corruption', 'fog', 3, imageIndex). */
@@ -139,7 +139,7 @@ export class RandomStream {
    * The next n words drawn by the engine's kernels, as a view of its memory: valid until the
    * engine's next operation, so read at once (no array of n words to allocate and fault in).
    */
-  private wordsOnEngine(engine: BlurEngine, n: number): Uint32Array {
+  private wordsOnEngine(engine: SimdEngine, n: number): Uint32Array {
     const { arena } = engine;
     arena.reset();
     const scratch = arena.alloc(WORDS_SCRATCH);
@@ -202,7 +202,7 @@ const MAX_LANE_LOG = 12;
  * state bits (GF(2)), tabled once for each power of two (jumpTable). The rest of a fill, under
  * 4·2^MIN_LANE_LOG words, runs on one generator.
  */
-export function drawWordsOnEngine(random: RandomStream, engine: BlurEngine, at: number, n: number, scratch: number): void {
+export function drawWordsOnEngine(random: RandomStream, engine: SimdEngine, at: number, n: number, scratch: number): void {
   const { arena, kernels } = engine;
   const state = scratch >>> 2;
   const lanes = state + 4;
@@ -273,9 +273,9 @@ function stateMap(columns: Int32Array): StateMap {
  * in the lanes kernel (about 0.1 ms for 2¹² steps; squaring 128×128 bit matrices in JavaScript
  * took some 10 ms on a cold start). The engine's arena grows by the 2^log-word lanes it writes.
  */
-const jumpTable: (engine: BlurEngine, log: number) => StateMap = (() => {
+const jumpTable: (engine: SimdEngine, log: number) => StateMap = (() => {
   const tables: StateMap[] = [];
-  const build = ({ arena, kernels }: BlurEngine, log: number): StateMap => {
+  const build = ({ arena, kernels }: SimdEngine, log: number): StateMap => {
     const columns = new Int32Array(512);
     const states = arena.alloc(16);
     const sink = arena.alloc(4 << log);

@@ -1,4 +1,4 @@
-import { drawEngine, type BlurEngine } from '../corruptions/blur/kernels.js';
+import { drawEngine, type SimdEngine } from '../engine/simd.js';
 import { drawWordsOnEngine, WORDS_SCRATCH, type RandomStream } from './stream.js';
 
 /**
@@ -89,7 +89,7 @@ const NORMALS_ON_ENGINE_FROM = 768;
 
 /** The ziggurat's tables and a list for its rejections in an engine's arena, for up to `capacity` values a fill. */
 export interface EngineZiggurat {
-  readonly engine: BlurEngine;
+  readonly engine: SimdEngine;
   readonly capacity: number;
   /** Byte addresses: knCeil (int32), wn (float64), the rejections' indices (int32), drawWordsOnEngine's scratch. */
   readonly knCeil: number;
@@ -99,7 +99,7 @@ export interface EngineZiggurat {
 }
 
 /** Allocates and writes the ziggurat's tables on the engine's arena (after the caller's reset). */
-export function engineZiggurat(engine: BlurEngine, capacity: number): EngineZiggurat {
+export function engineZiggurat(engine: SimdEngine, capacity: number): EngineZiggurat {
   const { arena } = engine;
   const knAt = arena.alloc(LAYERS);
   const wnAt = arena.alloc(2 * LAYERS);

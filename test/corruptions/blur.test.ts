@@ -15,7 +15,7 @@ import { aliasKernel, defocusBlur, defocusKernel } from '../../src/corruptions/b
 import { gaussianBlur } from '../../src/corruptions/blur/gaussian-blur.js';
 import { glassBlur } from '../../src/corruptions/blur/glass-blur.js';
 import { blurCorruptions } from '../../src/corruptions/blur/index.js';
-import { blurEngine, createBlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { simdEngine, createSimdEngine } from '../../src/engine/simd.js';
 import { BlurJob, clippedZoomAxis, diskColumns } from '../../src/corruptions/blur/operations.js';
 import { roundHalfEven } from '../../src/corruptions/shared/pixels.js';
 import { zoomBlur } from '../../src/corruptions/blur/zoom-blur.js';
@@ -74,15 +74,15 @@ function naiveCorrelate(image: Image, taps: { dx: number; dy: number; w: number 
   return out;
 }
 
-describe('blur engine', () => {
+describe('SIMD engine', () => {
   it('runs the wasm SIMD kernels under Node (the JavaScript kernels are the fallback)', () => {
-    expect(() => createBlurEngine('wasm-simd')).not.toThrow();
-    expect(blurEngine().kind).toBe('wasm-simd');
+    expect(() => createSimdEngine('wasm-simd')).not.toThrow();
+    expect(simdEngine().kind).toBe('wasm-simd');
   });
 
   it('is one engine for the whole process, that nothing can replace, and the one the catalogue runs on', async () => {
-    const engine = blurEngine();
-    expect(blurEngine()).toBe(engine);
+    const engine = simdEngine();
+    expect(simdEngine()).toBe(engine);
     expect(Object.isFrozen(engine)).toBe(true);
     const image = noise(9, 8, 3, 5);
     for (const c of blurCorruptions) {
@@ -94,8 +94,8 @@ describe('blur engine', () => {
   });
 
   it('gives the same bits with the wasm and the JavaScript kernels, for every blur, profile and severity', async () => {
-    const wasm = createBlurEngine('wasm-simd');
-    const js = createBlurEngine('js');
+    const wasm = createSimdEngine('wasm-simd');
+    const js = createSimdEngine('js');
     expect([wasm.kind, js.kind]).toEqual(['wasm-simd', 'js']);
     const images = [noise(7, 9, 3, 1), noise(11, 6, 1, 2), noise(5, 6, 5, 3), noise(1, 4, 2, 4)];
     for (const c of blurCorruptions) {
@@ -373,7 +373,7 @@ describe('glass_blur', () => {
   function onePosition(delta: number, channels: number, swapProbability: number, seed: number) {
     const side = 2 * delta + 1;
     const data = Float32Array.from({ length: side * side * channels }, (_, i) => i + 1);
-    const job = new BlurJob({ data, height: side, width: side, channels }, blurEngine());
+    const job = new BlurJob({ data, height: side, width: side, channels }, simdEngine());
     const out = job.read(job.shuffle('input', delta, 1, swapProbability, channels > 1, RandomStream.fromSeed(seed)));
     const visited = (delta + 1) * side + delta + 1;
     const value = (p: number) => out[p * channels]!;
@@ -437,7 +437,7 @@ describe('glass_blur', () => {
 
   it("shuffles in the original's order, bottom-right to top-left, from bulk-drawn offsets", () => {
     // The kernel against a transcription of the original loop, with the same offsets.
-    const engine = blurEngine();
+    const engine = simdEngine();
     const [height, width, channels, delta, iterations] = [8, 7, 2, 2, 2];
     const positions = iterations * (height - 2 * delta) * (width - 2 * delta);
     const random = RandomStream.fromSeed(9);

@@ -1,7 +1,7 @@
 import { test as propTest, fc } from '@fast-check/vitest';
 import { expect, it } from 'vitest';
 import { validateBatch } from '../../src/corruptions/apply.js';
-import { createBlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { createSimdEngine } from '../../src/engine/simd.js';
 
 /** The check validateBatch's branch-free scan must agree with: the exact comparison per value. */
 function firstBadPixel(images: Float32Array): number {
@@ -71,7 +71,7 @@ propTest.prop([fc.array(inRange, { minLength: 1, maxLength: 40 }), fc.option(fc.
     if (bad) data[bad[0] % data.length] = bad[1];
     const expected = data.some((v) => !(v >= 0 && v <= 1) || Object.is(v, -0));
     for (const kind of ['wasm-simd', 'js'] as const) {
-      const { arena, kernels } = createBlurEngine(kind);
+      const { arena, kernels } = createSimdEngine(kind);
       const address = arena.alloc(data.length);
       arena.f32.set(data, address >>> 2);
       expect(kernels.outsideUnitRange(address, data.length) !== 0, kind).toBe(expected);

@@ -288,7 +288,7 @@ describe('motion-blur line kernel (shared/line-kernel)', () => {
 });
 
 describe('spatter', () => {
-  it("blurs its layers as scipy's gaussian_filter does (nearest border, truncate 4), on the blur engine", () => {
+  it("blurs its layers as scipy's gaussian_filter does (nearest border, truncate 4), on the SIMD engine", () => {
     // Against a direct float64 correlation with the clamped index, scipy's 'nearest' rule.
     for (const [height, width, sigma] of [[17, 23, 4], [9, 5, 1.5], [12, 12, 0.7], [6, 8, 0.1]] as const) {
       const layer = Float32Array.from({ length: height * width }, (_, i) => (i * 0.6180339887498949) % 1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawEngine } from '../../src/corruptions/blur/kernels.js';
+import { drawEngine } from '../../src/engine/simd.js';
 import { clippedNormalNoise, fillNormalInBlocks, NORMAL_BLOCK } from '../../src/corruptions/shared/normal-blocks.js';
 import { addProportionalClipped, addScaledClipped } from '../../src/corruptions/shared/pixels.js';
 import { RandomStream } from '../../src/random/stream.js';

@@ -31,7 +31,7 @@ export type GlassParams = readonly [sigma: number, maxDelta: number, iterations:
  *
  * Speed: this loop is the hot spot of the Python reference (seconds per image). Here all offsets
  * (then coins) are cut from 32-bit words drawn from the stream in one pass, before any pixel
- * moves, and the loop runs in the wasm kernel (BlurKernels.glassSwaps): no call into the stream
+ * moves, and the loop runs in the wasm kernel (SimdKernels.glassSwaps): no call into the stream
  * and no allocation per pixel.
  */
 export const glassBlur = defineBlurCorruption<GlassParams>({

@@ -1,5 +1,5 @@
 /**
- * The image operations of the blur family, built on the SIMD kernels of ./kernels.ts:
+ * The image operations of the blur family, built on the SIMD kernels of src/engine/simd.ts:
  * separable filters, sparse 2-D tap lists (motion blur's line), exact disk filters (defocus),
  * the mean of clipped zooms (zoom blur) and glass blur's local pixel shuffle.
  *
@@ -12,7 +12,7 @@ import type { RandomStream } from '../../random/stream.js';
 import { borderIndex, type Border } from '../shared/border.js';
 import { roundHalfEven } from '../shared/pixels.js';
 import type { Image } from '../types.js';
-import type { BlurEngine } from './kernels.js';
+import type { SimdEngine } from '../../engine/simd.js';
 
 /** An image in engine memory: value (y, x, c) is float32 number address/4 + y·stride + offset + x·channels + c. */
 export interface Plane {
@@ -46,7 +46,7 @@ export interface SparseKernel {
 export class BlurJob {
   constructor(
     private readonly image: Image,
-    private readonly engine: BlurEngine,
+    private readonly engine: SimdEngine,
   ) {
     engine.arena.reset();
   }
@@ -207,7 +207,7 @@ export class BlurJob {
   }
 
   /**
-   * Glass blur's local shuffle (see BlurKernels.glassSwaps), in place (on an unpadded copy if
+   * Glass blur's local shuffle (see SimdKernels.glassSwaps), in place (on an unpadded copy if
    * the plane's rows are padded; the job's input is always copied first), with offsets dx, dy
    * uniform in [−δ, δ − 1] (numpy's randint(−δ, δ): the upper bound is excluded, so the shuffle
    * drifts up-left, as in the original) and, for swapProbability < 1, a coin per position
@@ -293,7 +293,7 @@ export class BlurJob {
    * Prepares dst[i] = Σₜ weights[t]·f32[addresses[t]/4 + i] (the tables go into memory now;
    * call the result after writing the inputs; see Pass). A list that reads the same weights
    * from both ends (a symmetric kernel, centre in the middle) runs as pairs sharing one
-   * multiplication (BlurKernels.tapPairs).
+   * multiplication (SimdKernels.tapPairs).
    */
   private filter(addresses: readonly number[], weights: ArrayLike<number>): Pass {
     const { arena, kernels } = this.engine;

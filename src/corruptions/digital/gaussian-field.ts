@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { blurEngine } from '../blur/kernels.js';
+import { simdEngine } from '../../engine/simd.js';
 import { BlurJob } from '../blur/operations.js';
 import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
 
@@ -68,7 +68,7 @@ function uniformField(height: number, width: number, random: RandomStream): Floa
 export function filterReflect(field: Float32Array | Float64Array, height: number, width: number, kernel: Float64Array): Float32Array {
   // A typed-array copy, not Float32Array.from (which iterates the source value by value).
   const data = field instanceof Float32Array ? field : new Float32Array(field);
-  const job = new BlurJob({ data, height, width, channels: 1 }, blurEngine());
+  const job = new BlurJob({ data, height, width, channels: 1 }, simdEngine());
   return job.read(job.separable('input', kernel, kernel, 'reflect'));
 }
 

@@ -1,4 +1,4 @@
-import { drawEngine } from '../blur/kernels.js';
+import { drawEngine } from '../../engine/simd.js';
 import type { RandomStream } from '../../random/stream.js';
 import { engineZiggurat, fillNormalOnEngine, type EngineZiggurat } from '../../random/ziggurat.js';
 import { addProportionalClipped, addScaledClipped } from './pixels.js';

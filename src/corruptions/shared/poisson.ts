@@ -1,5 +1,5 @@
 import type { RandomStream } from '../../random/stream.js';
-import { blurEngine, type BlurEngine } from '../blur/kernels.js';
+import { simdEngine, type SimdEngine } from '../../engine/simd.js';
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7): accurate to ~1e-15, enough for Poisson acceptance tests. */
 const LANCZOS = [
@@ -221,12 +221,12 @@ const TWO_POW_32 = 4294967296;
  * nothing more is drawn). Two words a value, and no exponential, logarithm or division per value.
  */
 export function fillPoissonByTables<T extends Float32Array | Float64Array>(values: Float32Array | Float64Array, scale: number, out: T, random: RandomStream, cap = Infinity): T {
-  return fillPoissonByTablesOn(blurEngine(), values, scale, out, random, cap);
+  return fillPoissonByTablesOn(simdEngine(), values, scale, out, random, cap);
 }
 
-/** fillPoissonByTables with a given blur engine's kernel for float32 targets (tests run both kinds). */
+/** fillPoissonByTables with a given SIMD engine's kernel for float32 targets (tests run both kinds). */
 export function fillPoissonByTablesOn<T extends Float32Array | Float64Array>(
-  engine: BlurEngine,
+  engine: SimdEngine,
   values: Float32Array | Float64Array,
   scale: number,
   out: T,
@@ -247,7 +247,7 @@ function sampleByTables<T extends Float32Array | Float64Array>(
   cap: number,
   points: Int32Array,
   tables: AliasTables,
-  engine = blurEngine(),
+  engine = simdEngine(),
 ): T {
   // Every table the values need, made before sampling: the sampling loop then has no rarely
   // taken call in it, which otherwise sends the optimised loop back to the interpreter
@@ -264,7 +264,7 @@ function sampleByTables<T extends Float32Array | Float64Array>(
 }
 
 /**
- * From this many values on, the sampling loop runs on the blur engine's kernel, with the same
+ * From this many values on, the sampling loop runs on the SIMD engine's kernel, with the same
  * draws: below it, the copies in and out do not pay, and drawByTables's word buffer is shorter
  * than the kernel's 4096-word blocks. At 224×224×3 shot noise took 2.2–2.9 ms a call this way
  * against 3.3–4.3 ms with the JavaScript loop.
@@ -272,13 +272,13 @@ function sampleByTables<T extends Float32Array | Float64Array>(
 const ENGINE_FROM = 4096;
 
 /**
- * drawByTables on an engine's kernel (BlurKernels.poissonByTables): the values and tables are
+ * drawByTables on an engine's kernel (SimdKernels.poissonByTables): the values and tables are
  * copied into its memory, and the stream's words are drawn a 4096-word block at a time, each when
  * the kernel first needs it, as drawByTables draws them: the same words, in the same order, and
  * the stream is left where drawByTables leaves it. Two blocks are kept: the one in use and the next.
  */
 function drawByTablesOn(
-  engine: BlurEngine,
+  engine: SimdEngine,
   values: Float32Array | Float64Array,
   scale: number,
   out: Float32Array,

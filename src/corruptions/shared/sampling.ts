@@ -1,4 +1,4 @@
-import { blurEngine, type BlurEngine } from '../blur/kernels.js';
+import { simdEngine, type SimdEngine } from '../../engine/simd.js';
 import type { Image } from '../types.js';
 import { borderIndex, type Border } from './border.js';
 
@@ -23,12 +23,12 @@ export type RowPositions<C> = (context: C, y: number, ys: Float64Array, xs: Floa
 /**
  * Bilinear resampling onto an outHeight × outWidth grid whose sample positions are written a
  * row at a time: the same values as sampleBilinear with the whole grid's positions, without
- * image-sized coordinate arrays. Large images go through the blur engine's wasm kernel where
+ * image-sized coordinate arrays. Large images go through the SIMD engine's wasm kernel where
  * there is one (sampleBilinearRowsOn), with the same bits.
  */
 export function sampleBilinearRows<C>(image: Image, outHeight: number, outWidth: number, positions: RowPositions<C>, context: C, border: Border): Float32Array {
   if (outHeight * outWidth * image.channels >= ENGINE_FROM) {
-    const engine = blurEngine();
+    const engine = simdEngine();
     if (engine.kind === 'wasm-simd') return sampleBilinearRowsOn(engine, image, outHeight, outWidth, positions, context, border);
   }
   const out = new Float32Array(outHeight * outWidth * image.channels);
@@ -56,7 +56,7 @@ const ENGINE_FROM = 16384;
  * the same output. The result is a new array.
  */
 export function sampleBilinearRowsOn<C>(
-  engine: BlurEngine,
+  engine: SimdEngine,
   image: Image,
   outHeight: number,
   outWidth: number,

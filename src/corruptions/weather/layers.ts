@@ -3,7 +3,7 @@
  * frost crystals): row-major H×W float arrays, written for speed rather than generality.
  */
 
-import { blurEngine } from '../blur/kernels.js';
+import { simdEngine } from '../../engine/simd.js';
 import { BlurJob } from '../blur/operations.js';
 import { roundHalfEven } from '../shared/pixels.js';
 import { scipyGaussianKernel } from '../shared/scipy-gaussian-kernel.js';
@@ -57,7 +57,7 @@ export function grayOf(data: Float32Array, channels: number, out?: Float32Array)
 export function gaussianBlurLayer(layer: Float32Array, height: number, width: number, sigma: number, truncate = 4): Float32Array {
   const kernel = scipyGaussianKernel(sigma, truncate);
   if (kernel.length === 1) return layer.slice();
-  const job = new BlurJob({ data: layer, height, width, channels: 1 }, blurEngine());
+  const job = new BlurJob({ data: layer, height, width, channels: 1 }, simdEngine());
   return job.read(job.separable('input', kernel, kernel, 'nearest'));
 }
 

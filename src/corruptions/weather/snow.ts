@@ -1,7 +1,7 @@
 import type { RandomStream } from '../../random/stream.js';
 import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { lineKernel } from '../shared/line-kernel.js';
-import { blurEngine } from '../blur/kernels.js';
+import { simdEngine } from '../../engine/simd.js';
 import { BlurJob } from '../blur/operations.js';
 import { defineCorruption } from '../types.js';
 import { grayOf, zoomCropToSize } from './layers.js';
@@ -84,8 +84,8 @@ export const snow = defineCorruption<SnowParams>({
     const pixels = height * width;
     const { layer, angle } = snowFlakeLayer(height, width, params, random, new Float32Array(pixels));
     const gray = grayOf(data, channels, new Float32Array(pixels));
-    // The streaks stay in the blur engine's memory, read before its next operation.
-    const job = new BlurJob({ data: layer, height, width, channels: 1 }, blurEngine());
+    // The streaks stay in the SIMD engine's memory, read before its next operation.
+    const job = new BlurJob({ data: layer, height, width, channels: 1 }, simdEngine());
     const streaks = job.view(job.sparse('input', lineKernel(radius, sigma, angle), 'nearest'));
     const out = new Float32Array(data.length);
     const keep = 1 - blend;

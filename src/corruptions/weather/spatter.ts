@@ -2,7 +2,7 @@ import type { RandomStream } from '../../random/stream.js';
 import { fillNormalInBlocks } from '../shared/normal-blocks.js';
 import { defineCorruption } from '../types.js';
 import { roundHalfEven } from '../shared/pixels.js';
-import { blurEngine } from '../blur/kernels.js';
+import { simdEngine } from '../../engine/simd.js';
 import { colourForChannels, gaussianBlurLayer } from './layers.js';
 
 /**
@@ -335,12 +335,12 @@ function canny(image: Uint8Array, height: number, width: number, low: number, hi
  * cv2.distanceTransform(255 − edges, DIST_L2, 5), then cv2.threshold(…, cap, cap, THRESH_TRUNC):
  * the distance from every pixel to the nearest edge pixel by a two-pass 5×5 chamfer (steps 1,
  * 1.4 and 2.1969), capped, into `out`. Outside the image counts as far, as in OpenCV; with no
- * edge at all every pixel is at the cap. The passes run on the blur engine's kernel
- * (BlurKernels.chamferPass), in its memory; the loops around them sit in functions of their own
+ * edge at all every pixel is at the cap. The passes run on the SIMD engine's kernel
+ * (SimdKernels.chamferPass), in its memory; the loops around them sit in functions of their own
  * (V8 compiles a long loop while it runs, and code after it in the same function that had not
  * yet run lacks type feedback: the compiled loop would be dropped on leaving it, every call).
  */
-export function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number, out: Float32Array, engine = blurEngine()): Float32Array {
+export function chamferDistanceToEdges(edges: Uint8Array, height: number, width: number, cap: number, out: Float32Array, engine = simdEngine()): Float32Array {
   const FAR = 1e6;
   const pw = width + 4;
   const { arena, kernels } = engine;

@@ -1,6 +1,8 @@
 /**
- * The inner loops of the blur family, as a small WebAssembly module with 128-bit SIMD (four
- * float32 lanes), and the same loops in plain JavaScript for engines without wasm SIMD.
+ * ssl-robust's SIMD engine: the inner loops of the corruptions and of the bulk random draws, as
+ * a small WebAssembly module with 128-bit SIMD (four float32 lanes), and the same loops in plain
+ * JavaScript for engines without wasm SIMD. It started with the blur family's filters, and those
+ * still make up most of it.
  *
  * Why: on the 2-core machines the budgets are measured on, a scalar JavaScript multiply-add over
  * a Float32Array costs about 1–3 ns per element, so a 49-tap Gaussian over a 224×224×3 image takes
@@ -15,7 +17,7 @@
  * Three scalar float64 kernels serve other corruptions' hot loops from the same module and
  * memory: bilinear resampling (elastic transform), alias-table Poisson draws (shot noise) and
  * the chamfer distance passes (spatter). Each computes what the JavaScript it replaces computes,
- * in float64, in the same order, so the bits are the same (test/corruptions/engine-kernels).
+ * in float64, in the same order, so the bits are the same (test/engine/simd-kernels.test.ts).
  *
  * Five more serve the random draws (src/random) and the additive noises, on a second instance
  * with its own memory (drawEngine): xoshiro128** words, one generator or four in SIMD lanes,
@@ -26,10 +28,10 @@
  * Every kernel works on byte addresses in one linear memory, handed out by an Arena.
  */
 
-import { addProportionalClipped as addProportionalClippedValues, addScaledClipped as addScaledClippedValues } from '../shared/pixels.js';
+import { addProportionalClipped as addProportionalClippedValues, addScaledClipped as addScaledClippedValues } from '../corruptions/shared/pixels.js';
 
 /** The kernels, on byte addresses into the engine's memory. */
-export interface BlurKernels {
+export interface SimdKernels {
   /**
    * For each row r in [0, rows): dst_r[i] = Σₜ weights[t]·src_t,r[i] for i in [0, n), where
    * dst_r = dst + r·dstStride and src_t,r = taps[t] + r·srcStride (byte addresses and strides),
@@ -995,7 +997,7 @@ const addScaledClippedFn = clippedAdditionFn('addScaledClipped', false);
 const addProportionalClippedFn = clippedAdditionFn('addProportionalClipped', true);
 
 /** The module's bytes (exported for tests and for engines that want to validate it). */
-export const BLUR_WASM = assemble([
+export const SIMD_WASM = assemble([
   tapSumFn, tapPairsFn, zoomAddFn, scaleClampFn, quantizeFn, digitsFn, glassSwapsFn, outsideUnitRangeFn, bilinearFn, poissonByTablesFn, chamferPassFn,
   xoshiroFillFn, xoshiroLanesFn, zigguratFastFn, addScaledClippedFn, addProportionalClippedFn,
 ]);
@@ -1060,9 +1062,9 @@ export class Arena {
 }
 
 /** A kernel implementation with the memory it works on. */
-export interface BlurEngine {
+export interface SimdEngine {
   readonly kind: 'wasm-simd' | 'js';
-  readonly kernels: BlurKernels;
+  readonly kernels: SimdKernels;
   readonly arena: Arena;
 }
 
@@ -1076,12 +1078,12 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { readonly exports: object };
 }
 
-function wasmEngine(): BlurEngine | undefined {
+function wasmEngine(): SimdEngine | undefined {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (!wasm || !wasm.validate(BLUR_WASM)) return undefined;
+  if (!wasm || !wasm.validate(SIMD_WASM)) return undefined;
   const memory = new wasm.Memory({ initial: 16 });
-  const instance = new wasm.Instance(new wasm.Module(BLUR_WASM), { env: { memory } });
-  const kernels = instance.exports as BlurKernels;
+  const instance = new wasm.Instance(new wasm.Module(SIMD_WASM), { env: { memory } });
+  const kernels = instance.exports as SimdKernels;
   const arena = new Arena({
     get buffer() {
       return memory.buffer;
@@ -1103,9 +1105,9 @@ class GrowableBuffer {
 
 const fround = Math.fround;
 
-function jsEngine(): BlurEngine {
+function jsEngine(): SimdEngine {
   const arena = new Arena(new GrowableBuffer());
-  const kernels: BlurKernels = {
+  const kernels: SimdKernels = {
     tapSum(dst, n, rows, dstStride, srcStride, taps, weights, count) {
       const f = arena.f32;
       const ints = arena.i32;
@@ -1392,7 +1394,7 @@ function rotate(x: number, k: number): number {
 }
 
 /** A fresh engine of the given kind ('wasm-simd' throws where the engine lacks wasm SIMD). */
-export function createBlurEngine(kind: 'wasm-simd' | 'js'): BlurEngine {
+export function createSimdEngine(kind: 'wasm-simd' | 'js'): SimdEngine {
   if (kind === 'js') return jsEngine();
   const engine = wasmEngine();
   if (!engine) throw new Error('this JavaScript engine has no WebAssembly SIMD');
@@ -1405,20 +1407,20 @@ export function createBlurEngine(kind: 'wasm-simd' | 'js'): BlurEngine {
  * same one ever after; there is no way to replace it. To run on another engine, pass one
  * explicitly (BlurJob, BlurCorruption.applyOn).
  */
-export const blurEngine: () => BlurEngine = (() => {
-  let engine: BlurEngine | undefined;
+export const simdEngine: () => SimdEngine = (() => {
+  let engine: SimdEngine | undefined;
   return () => (engine ??= Object.freeze(wasmEngine() ?? jsEngine()));
 })();
 
 /**
  * A second wasm engine, with its own memory, for random draws and additive noise (src/random,
  * the noise corruptions). They run in the middle of other operations (a weather layer draws its
- * noise while its BlurJob holds the blur engine's arena), so they must not reset that arena; the
+ * noise while its BlurJob holds the SIMD engine's arena), so they must not reset that arena; the
  * draws never nest among themselves. Undefined where the engine lacks wasm SIMD: there the plain
  * JavaScript loops beat the kernels' twins, which work through an arena.
  */
-export const drawEngine: () => BlurEngine | undefined = (() => {
-  let engine: BlurEngine | undefined | null = null;
+export const drawEngine: () => SimdEngine | undefined = (() => {
+  let engine: SimdEngine | undefined | null = null;
   return () => {
     if (engine === null) {
       const made = wasmEngine();

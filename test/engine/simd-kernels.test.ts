@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBlurEngine, type BlurEngine } from '../../src/corruptions/blur/kernels.js';
+import { createSimdEngine, type SimdEngine } from '../../src/engine/simd.js';
 import { NORMAL_BLOCK, fillNormalBlocksOnEngine } from '../../src/corruptions/shared/normal-blocks.js';
 import { addProportionalClipped, addScaledClipped } from '../../src/corruptions/shared/pixels.js';
 import { fillPoissonByTables, fillPoissonByTablesOn } from '../../src/corruptions/shared/poisson.js';
@@ -15,7 +15,7 @@ import { chamferDistanceToEdges } from '../../src/corruptions/weather/spatter.js
  * JavaScript twins (the engine used where wasm SIMD is missing).
  */
 
-const engines = [createBlurEngine('wasm-simd'), createBlurEngine('js')];
+const engines = [createSimdEngine('wasm-simd'), createSimdEngine('js')];
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('bilinear kernel', () => {
@@ -129,7 +129,7 @@ describe('chamfer distance kernel', () => {
 });
 
 describe('random draw and noise kernels', () => {
-  const wordsOf = (engine: BlurEngine, at: number, n: number) => Array.from(new Uint32Array(engine.arena.i32.buffer, at, n));
+  const wordsOf = (engine: SimdEngine, at: number, n: number) => Array.from(new Uint32Array(engine.arena.i32.buffer, at, n));
 
   it('draw the stream’s xoshiro128** words and hand back the state where uint32() leaves it', () => {
     for (const engine of engines) {
