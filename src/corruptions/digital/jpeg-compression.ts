@@ -1,5 +1,6 @@
 import sharp, { type JpegOptions } from 'sharp';
 import { defineCorruption } from '../types.js';
+import { jpegRoundTripPixels, jpegRoundTripUnit } from './jpeg-codec.js';
 
 /**
  * The JPEG settings that match what ImageNet-C's `PIL.Image.save(f, 'JPEG', quality=q)` does:
@@ -14,7 +15,11 @@ export function jpegOptions(quality: number): JpegOptions {
   return { quality, chromaSubsampling: '4:2:0', optimiseCoding: false, progressive: false, mozjpeg: false, trellisQuantisation: false, overshootDeringing: false };
 }
 
-/** Encodes 8-bit HWC pixels as a JPEG: 1 channel gives a one-component gray JPEG, 3 give YCbCr. */
+/**
+ * Encodes 8-bit HWC pixels as a JPEG: 1 channel gives a one-component gray JPEG, 3 give YCbCr.
+ * Not used by the corruption itself (see jpegCompression); kept as the reference the in-process
+ * codec is tested against, and for writing real files.
+ */
 export function encodeJpeg(pixels: Uint8Array, height: number, width: number, channels: 1 | 3, quality: number): Promise<Buffer> {
   const input = sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels } });
   // sharp's output colour space defaults to sRGB: 'b-w' keeps a gray image one channel in the file.
@@ -33,20 +38,20 @@ export async function decodeJpeg(jpeg: Buffer, height: number, width: number, ch
 /** b/255 for every byte b, as float32: a lookup instead of a division per value. */
 const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, b) => b / 255);
 
-async function jpegRoundTrip(pixels: Uint8Array, height: number, width: number, channels: 1 | 3, quality: number): Promise<Uint8Array> {
-  return decodeJpeg(await encodeJpeg(pixels, height, width, channels, quality), height, width, channels);
-}
-
 /**
  * JPEG compression: the image is quantised to 8 bits (round(255·x); the reference's input is an
- * 8-bit PIL image already), encoded as a JPEG at the table's quality with sharp (libvips +
- * libjpeg) and decoded back; the result is the decoded bytes / 255.
+ * 8-bit PIL image already), put through a baseline JPEG encode + decode at the table's quality,
+ * and the decoded bytes / 255 are the result.
  *
- * Library: sharp rather than jpeg-js. Measured here (2 shared cores, one encode + decode): sharp
- * about 1.3–2 ms at 28×28×1 and 3–4 ms at 224×224×3, jpeg-js 60–100 ms at either size (it builds
- * its Huffman and colour tables on every call). Besides, jpeg-js always writes three components
- * without chroma subsampling, so it can neither keep a gray image gray nor match Pillow's 4:2:0;
- * sharp's libjpeg gives the same bits as Pillow's for the same pixels and quality.
+ * The round trip is computed in-process by jpegRoundTripUnit (jpeg-codec.ts) rather than by
+ * writing and reading a file with sharp: a JPEG's loss lies entirely in colour conversion,
+ * subsampling, DCT, quantisation and upsampling (entropy coding is lossless), and that codec
+ * follows libjpeg-turbo's integer arithmetic step by step, so its bytes equal sharp's
+ * `decodeJpeg(encodeJpeg(…))` bit for bit (test/corruptions/jpeg-codec.test.ts checks noise,
+ * gradients, real images, saturated colours, sizes from 1×1 to 224×224 and qualities 1–100).
+ * What it saves is sharp's fixed cost per call: two libvips pipelines and byte copies, about
+ * 3.5 ms at 224×224×3 and 1 ms at 28×28×1. sharp's libjpeg in turn gives the bytes Pillow gives
+ * for the same pixels and quality (test/corruptions/digital.test.ts), i.e. what ImageNet-C does.
  *
  * Gray images are encoded as one-component JPEGs, as Pillow does for mode 'L' (imagecorruptions
  * converts them to RGB first). Other channel counts than 1 and 3 are encoded one channel at a time
@@ -56,7 +61,7 @@ async function jpegRoundTrip(pixels: Uint8Array, height: number, width: number, 
 export const jpegCompression = defineCorruption<number>({
   id: 'jpeg_compression',
   group: 'digital',
-  summary: 'JPEG encode and decode (libjpeg via sharp, 4:2:0, gray stays one channel); parameter: quality',
+  summary: 'JPEG encode and decode (libjpeg arithmetic, bit for bit, 4:2:0, gray stays one channel); parameter: quality',
   table: {
     imagenet224: [25, 18, 15, 10, 7],
     cifar32: [80, 65, 58, 50, 40],
@@ -67,21 +72,18 @@ export const jpegCompression = defineCorruption<number>({
   },
   channels: 'any',
   preservesConstant: true,
-  apply: async ({ data, height, width, channels }, quality) => {
+  apply: ({ data, height, width, channels }, quality) => {
+    // Quantised to bytes as round(255·x) and decoded back to b / 255 inside the codec.
+    if (channels === 1 || channels === 3) return { data: jpegRoundTripUnit(data, height, width, channels, quality) };
     const bytes = new Uint8Array(data.length);
     // Math.round(255·x), as floor(255·x + ½): exact here, since 255·x of a float32 x in [0, 1]
     // has few enough bits that adding ½ never rounds (checked over every float32 in [0, 1]).
     for (let i = 0; i < data.length; i++) bytes[i] = Math.floor(data[i]! * 255 + 0.5);
     const out = new Float32Array(data.length);
-    if (channels === 1 || channels === 3) {
-      const decoded = await jpegRoundTrip(bytes, height, width, channels, quality);
-      for (let i = 0; i < out.length; i++) out[i] = BYTE_TO_UNIT[decoded[i]!]!;
-      return { data: out };
-    }
     const plane = new Uint8Array(height * width);
     for (let c = 0; c < channels; c++) {
       for (let p = 0; p < plane.length; p++) plane[p] = bytes[p * channels + c]!;
-      const decoded = await jpegRoundTrip(plane, height, width, 1, quality);
+      const decoded = jpegRoundTripPixels(plane, height, width, 1, quality, plane);
       for (let p = 0; p < plane.length; p++) out[p * channels + c] = BYTE_TO_UNIT[decoded[p]!]!;
     }
     return { data: out };
