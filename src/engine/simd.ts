@@ -28,6 +28,7 @@
  * Every kernel works on byte addresses in one linear memory, handed out by an Arena.
  */
 
+import { runXoshiro } from '../random/xoshiro.js';
 import { addProportionalClipped as addProportionalClippedValues, addScaledClipped as addScaledClippedValues } from '../corruptions/shared/pixels.js';
 
 /** The kernels, on byte addresses into the engine's memory. */
@@ -1315,47 +1316,11 @@ function jsEngine(): SimdEngine {
       }
     },
     xoshiroFill(dst, count, state) {
-      const ints = arena.i32;
-      const at = state >>> 2;
-      let s0 = ints[at]!;
-      let s1 = ints[at + 1]!;
-      let s2 = ints[at + 2]!;
-      let s3 = ints[at + 3]!;
-      for (let i = dst >>> 2, end = i + count; i < end; i++) {
-        ints[i] = Math.imul(rotate(Math.imul(s1, 5), 7), 9);
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotate(s3, 11);
-      }
-      ints.set([s0, s1, s2, s3], at);
+      runXoshiro(arena.i32, state >>> 2, 1, arena.i32, dst >>> 2, count);
     },
     xoshiroLanes(dst, laneLength, states) {
-      const ints = arena.i32;
-      for (let lane = 0; lane < 4; lane++) {
-        const at = (states >>> 2) + lane;
-        let s0 = ints[at]!;
-        let s1 = ints[at + 4]!;
-        let s2 = ints[at + 8]!;
-        let s3 = ints[at + 12]!;
-        for (let i = (dst >>> 2) + lane * laneLength, end = i + laneLength; i < end; i++) {
-          ints[i] = Math.imul(rotate(Math.imul(s1, 5), 7), 9);
-          const t = s1 << 9;
-          s2 ^= s0;
-          s3 ^= s1;
-          s1 ^= s2;
-          s0 ^= s3;
-          s2 ^= t;
-          s3 = rotate(s3, 11);
-        }
-        ints[at] = s0;
-        ints[at + 4] = s1;
-        ints[at + 8] = s2;
-        ints[at + 12] = s3;
-      }
+      // Lane k's state word w at states + 4·(4w + k) bytes; its words at dst + 4·k·laneLength.
+      for (let lane = 0; lane < 4; lane++) runXoshiro(arena.i32, (states >>> 2) + lane, 4, arena.i32, (dst >>> 2) + lane * laneLength, laneLength);
     },
     zigguratFast(out, words, count, knCeil, wn, slow) {
       const f = arena.f32;
@@ -1387,10 +1352,6 @@ function jsEngine(): SimdEngine {
     },
   };
   return { kind: 'js', kernels, arena };
-}
-
-function rotate(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /** A fresh engine of the given kind ('wasm-simd' throws where the engine lacks wasm SIMD). */

@@ -1,5 +1,6 @@
 import { drawEngine, type SimdEngine } from '../engine/simd.js';
 import { fillNormalZiggurat, normalZiggurat } from './ziggurat.js';
+import { rotateLeft, runXoshiro } from './xoshiro.js';
 
 /** A key naming one independent random stream below a seed, e.g. ('corruption', 'fog', 3, imageIndex). */
 export type StreamKey = string | number;
@@ -49,14 +50,14 @@ export class RandomStream {
 
   /** The next 32 random bits, as an unsigned integer. */
   uint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const result = Math.imul(rotateLeft(Math.imul(this.s1, 5), 7), 9) >>> 0;
     const t = this.s1 << 9;
     this.s2 ^= this.s0;
     this.s3 ^= this.s1;
     this.s1 ^= this.s2;
     this.s0 ^= this.s3;
     this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
+    this.s3 = rotateLeft(this.s3, 11);
     return result;
   }
 
@@ -106,32 +107,10 @@ export class RandomStream {
       out.set(this.wordsOnEngine(engine, out.length));
       return out;
     }
-    // The state lives in locals for the loop: field access per word costs several times more.
-    // It is written back after every block, not only at the end: V8 compiles a long loop while
-    // it runs (on-stack replacement), and code after it that has never run before then has no
-    // type feedback, so the compiled loop would be thrown away on reaching it, call after call.
-    // Written back per block, the write-back has run (and has feedback) before the loop is compiled.
-    let s0 = this.s0;
-    let s1 = this.s1;
-    let s2 = this.s2;
-    let s3 = this.s3;
-    for (let start = 0; start < out.length; start += STATE_BLOCK) {
-      const end = Math.min(start + STATE_BLOCK, out.length);
-      for (let i = start; i < end; i++) {
-        out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        const t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-      }
-      this.s0 = s0;
-      this.s1 = s1;
-      this.s2 = s2;
-      this.s3 = s3;
-    }
+    const state = new Int32Array(4);
+    this.saveState(state);
+    runXoshiro(state, 0, 1, out, 0, out.length);
+    this.restoreState(state);
     return out;
   }
 
@@ -176,9 +155,6 @@ export class RandomStream {
     return this.uint32() >>> 1;
   }
 }
-
-/** Words fillUint32 draws between write-backs of the state (see there). */
-const STATE_BLOCK = 1024;
 
 /** From this many words on, fillUint32 draws them with the wasm kernels (measured crossover: 768 to 1024 words). */
 const WORDS_ON_ENGINE_FROM = 1024;
@@ -296,9 +272,6 @@ const jumpTable: (engine: SimdEngine, log: number) => StateMap = (() => {
   return (engine, log) => (tables[log] ??= build(engine, log));
 })();
 
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
 
 /** FNV-1a over the key's text: stable across runs and platforms. */
 function hashKey(key: StreamKey): number {

@@ -124,44 +124,35 @@ const FIX_3_072711026 = 25172;
 
 /** islow forward DCT in place on 64 level-shifted samples (row pass keeps 2 extra bits, column pass removes them; output is 8× the true DCT). */
 function forwardDct(ws: Int32Array): void {
-  for (let o = 0; o < 64; o += 8) {
-    const d0 = ws[o]!, d1 = ws[o + 1]!, d2 = ws[o + 2]!, d3 = ws[o + 3]!;
-    const d4 = ws[o + 4]!, d5 = ws[o + 5]!, d6 = ws[o + 6]!, d7 = ws[o + 7]!;
-    const t0 = d0 + d7, t7 = d0 - d7, t1 = d1 + d6, t6 = d1 - d6;
-    const t2 = d2 + d5, t5 = d2 - d5, t3 = d3 + d4, t4 = d3 - d4;
-    const t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
-    ws[o] = (t10 + t11) << 2;
-    ws[o + 4] = (t10 - t11) << 2;
-    const z1 = (t12 + t13) * FIX_0_541196100;
-    ws[o + 2] = (z1 + t13 * FIX_0_765366865 + 1024) >> 11;
-    ws[o + 6] = (z1 - t12 * FIX_1_847759065 + 1024) >> 11;
-    const z5 = (t4 + t5 + t6 + t7) * FIX_1_175875602;
-    const n1 = (t4 + t7) * FIX_0_899976223, n2 = (t5 + t6) * FIX_2_562915447;
-    const o3 = z5 - (t4 + t6) * FIX_1_961570560, o4 = z5 - (t5 + t7) * FIX_0_390180644;
-    ws[o + 7] = (t4 * FIX_0_298631336 - n1 + o3 + 1024) >> 11;
-    ws[o + 5] = (t5 * FIX_2_053119869 - n2 + o4 + 1024) >> 11;
-    ws[o + 3] = (t6 * FIX_3_072711026 - n2 + o3 + 1024) >> 11;
-    ws[o + 1] = (t7 * FIX_1_501321110 - n1 + o4 + 1024) >> 11;
-  }
-  for (let c = 0; c < 8; c++) {
-    const d0 = ws[c]!, d1 = ws[c + 8]!, d2 = ws[c + 16]!, d3 = ws[c + 24]!;
-    const d4 = ws[c + 32]!, d5 = ws[c + 40]!, d6 = ws[c + 48]!, d7 = ws[c + 56]!;
-    const t0 = d0 + d7, t7 = d0 - d7, t1 = d1 + d6, t6 = d1 - d6;
-    const t2 = d2 + d5, t5 = d2 - d5, t3 = d3 + d4, t4 = d3 - d4;
-    const t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
-    ws[c] = (t10 + t11 + 2) >> 2;
-    ws[c + 32] = (t10 - t11 + 2) >> 2;
-    const z1 = (t12 + t13) * FIX_0_541196100;
-    ws[c + 16] = (z1 + t13 * FIX_0_765366865 + 16384) >> 15;
-    ws[c + 48] = (z1 - t12 * FIX_1_847759065 + 16384) >> 15;
-    const z5 = (t4 + t5 + t6 + t7) * FIX_1_175875602;
-    const n1 = (t4 + t7) * FIX_0_899976223, n2 = (t5 + t6) * FIX_2_562915447;
-    const o3 = z5 - (t4 + t6) * FIX_1_961570560, o4 = z5 - (t5 + t7) * FIX_0_390180644;
-    ws[c + 56] = (t4 * FIX_0_298631336 - n1 + o3 + 16384) >> 15;
-    ws[c + 40] = (t5 * FIX_2_053119869 - n2 + o4 + 16384) >> 15;
-    ws[c + 24] = (t6 * FIX_3_072711026 - n2 + o3 + 16384) >> 15;
-    ws[c + 8] = (t7 * FIX_1_501321110 - n1 + o4 + 16384) >> 15;
-  }
+  for (let row = 0; row < 64; row += 8) forwardDctLine(ws, row, 1, true);
+  for (let column = 0; column < 8; column++) forwardDctLine(ws, column, 8, false);
+}
+
+/**
+ * One 8-point islow DCT over ws[first], ws[first + step], …, in place. The row pass scales the DC
+ * and even terms up by 2 bits and descales the rest by 11; the column pass takes the 2 bits back
+ * off everything (libjpeg's PASS1_BITS), descaling by 15.
+ */
+function forwardDctLine(ws: Int32Array, first: number, step: number, rowPass: boolean): void {
+  const shift = rowPass ? 11 : 15;
+  const half = 1 << (shift - 1);
+  const d0 = ws[first]!, d1 = ws[first + step]!, d2 = ws[first + 2 * step]!, d3 = ws[first + 3 * step]!;
+  const d4 = ws[first + 4 * step]!, d5 = ws[first + 5 * step]!, d6 = ws[first + 6 * step]!, d7 = ws[first + 7 * step]!;
+  const t0 = d0 + d7, t7 = d0 - d7, t1 = d1 + d6, t6 = d1 - d6;
+  const t2 = d2 + d5, t5 = d2 - d5, t3 = d3 + d4, t4 = d3 - d4;
+  const t10 = t0 + t3, t13 = t0 - t3, t11 = t1 + t2, t12 = t1 - t2;
+  ws[first] = rowPass ? (t10 + t11) << 2 : (t10 + t11 + 2) >> 2;
+  ws[first + 4 * step] = rowPass ? (t10 - t11) << 2 : (t10 - t11 + 2) >> 2;
+  const z1 = (t12 + t13) * FIX_0_541196100;
+  ws[first + 2 * step] = (z1 + t13 * FIX_0_765366865 + half) >> shift;
+  ws[first + 6 * step] = (z1 - t12 * FIX_1_847759065 + half) >> shift;
+  const z5 = (t4 + t5 + t6 + t7) * FIX_1_175875602;
+  const n1 = (t4 + t7) * FIX_0_899976223, n2 = (t5 + t6) * FIX_2_562915447;
+  const o3 = z5 - (t4 + t6) * FIX_1_961570560, o4 = z5 - (t5 + t7) * FIX_0_390180644;
+  ws[first + 7 * step] = (t4 * FIX_0_298631336 - n1 + o3 + half) >> shift;
+  ws[first + 5 * step] = (t5 * FIX_2_053119869 - n2 + o4 + half) >> shift;
+  ws[first + 3 * step] = (t6 * FIX_3_072711026 - n2 + o3 + half) >> shift;
+  ws[first + step] = (t7 * FIX_1_501321110 - n1 + o4 + half) >> shift;
 }
 
 /**
