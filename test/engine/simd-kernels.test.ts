@@ -3,7 +3,7 @@ import { createSimdEngine, type SimdEngine } from '../../src/engine/simd.js';
 import { NORMAL_BLOCK, fillNormalBlocksOnEngine } from '../../src/corruptions/shared/normal-blocks.js';
 import { addProportionalClipped, addScaledClipped } from '../../src/corruptions/shared/pixels.js';
 import { fillPoissonByTables, fillPoissonByTablesOn } from '../../src/corruptions/shared/poisson.js';
-import { sampleBilinear, sampleBilinearRows, sampleBilinearRowsOn, type RowPositions } from '../../src/corruptions/shared/sampling.js';
+import { sampleBilinear, sampleBilinearRows, sampleBilinearRowsOn, sampleBilinearTwiceClipped, type RowPositions } from '../../src/corruptions/shared/sampling.js';
 import type { Border } from '../../src/corruptions/shared/border.js';
 import { drawWordsOnEngine, RandomStream, WORDS_SCRATCH } from '../../src/random/stream.js';
 import { engineZiggurat } from '../../src/random/ziggurat.js';
@@ -63,6 +63,32 @@ describe('bilinear kernel', () => {
     expect(a).not.toBe(b);
     expect(a.buffer).not.toBe(b.buffer);
     expect(sameBits(a, sampleBilinear(image, ys, xs, 'mirror'))).toBe(true);
+  });
+});
+
+describe('two resamplings in a row, clipped (elastic transform)', () => {
+  const fromTable: RowPositions<{ ys: Float64Array; xs: Float64Array }> = ({ ys, xs }, y, rowYs, rowXs) => {
+    rowYs.set(ys.subarray(y * rowYs.length, (y + 1) * rowYs.length));
+    rowXs.set(xs.subarray(y * rowXs.length, (y + 1) * rowXs.length));
+  };
+
+  it('equals sampling twice then clipping, on fresh engines whose memory must grow, and in JavaScript', () => {
+    const random = RandomStream.fromSeed(6);
+    for (const [side, channels] of [[224, 3], [160, 1], [20, 3]] as const) {
+      const count = side * side;
+      // Values past [0, 1] after the first step come from the image itself (up to 1.5), so the clip has work.
+      const image = { data: Float32Array.from({ length: count * channels }, () => 1.5 * random.float()), height: side, width: side, channels };
+      const jitter = (size: number) => Float64Array.from({ length: count }, (_, p) => (size === 0 ? Math.floor(p / side) : p % side) + (random.float() - 0.5) * 0.4 * side);
+      const first = { ys: jitter(0), xs: jitter(1) };
+      const second = { ys: jitter(0), xs: jitter(1) };
+      const step = (context: { ys: Float64Array; xs: Float64Array }, border: Border) => ({ outHeight: side, outWidth: side, positions: fromTable, context, border });
+      const between = { data: sampleBilinear(image, first.ys, first.xs, 'mirror'), height: side, width: side, channels };
+      const expected = sampleBilinear(between, second.ys, second.xs, 'reflect').map((v) => (v > 0 ? Math.min(v, 1) : 0));
+      for (const kind of ['wasm-simd', 'js'] as const) {
+        const got = sampleBilinearTwiceClipped(image, step(first, 'mirror'), step(second, 'reflect'), createSimdEngine(kind));
+        expect(sameBits(got, expected), `${kind} ${side}×${side}×${channels}`).toBe(true);
+      }
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import type { RandomStream } from '../../random/stream.js';
-import { affineRow, sampleBilinearRows } from '../shared/sampling.js';
+import { affineRow, sampleBilinearTwiceClipped } from '../shared/sampling.js';
 import type { InverseAffine } from '../shared/sampling.js';
-import { defineCorruption, type Image } from '../types.js';
+import { defineCorruption } from '../types.js';
 import { smoothedUniformField } from './gaussian-field.js';
 
 /** (α, σ, affine jitter), all in pixels of the profile's image size. */
@@ -51,15 +51,6 @@ export function drawElastic(height: number, width: number, [alpha, sigma, affine
 function scaleInPlace(field: Float32Array, alpha: number): Float32Array {
   for (let i = 0; i < field.length; i++) field[i]! *= alpha;
   return field;
-}
-
-/** Values clipped to [0, 1], in place (see scaleInPlace for why a function of its own). */
-function clipInPlace(values: Float32Array): Float32Array {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    values[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
-  return values;
 }
 
 /**
@@ -116,8 +107,9 @@ export const elasticTransform = defineCorruption<ElasticParams>({
   apply: (image, params, random) => {
     const { height, width } = image;
     const { inverseAffine, dx, dy } = drawElastic(height, width, params, random);
-    const warped: Image = { ...image, data: sampleBilinearRows(image, height, width, affineRow, inverseAffine, 'mirror') };
-    return { data: clipInPlace(sampleBilinearRows(warped, height, width, displacedRow, { dx, dy }, 'reflect')) };
+    const affine = { outHeight: height, outWidth: width, positions: affineRow, context: inverseAffine, border: 'mirror' } as const;
+    const displaced = { outHeight: height, outWidth: width, positions: displacedRow, context: { dx, dy }, border: 'reflect' } as const;
+    return { data: sampleBilinearTwiceClipped(image, affine, displaced) };
   },
 });
 

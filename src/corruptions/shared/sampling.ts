@@ -64,18 +64,79 @@ export function sampleBilinearRowsOn<C>(
   context: C,
   border: Border,
 ): Float32Array {
-  const { arena, kernels } = engine;
-  const { data, height, width, channels } = image;
-  const count = outHeight * outWidth;
+  const { arena } = engine;
+  const count = outHeight * outWidth * image.channels;
   arena.reset();
-  const src = arena.alloc(data.length);
-  // Float64 positions take two floats each; every allocation is 16-byte aligned.
-  const ys = arena.alloc(2 * count);
-  const xs = arena.alloc(2 * count);
-  const dst = arena.alloc(count * channels);
-  const flags = arena.alloc(Math.ceil(count / 4));
+  const src = arena.alloc(image.data.length);
+  arena.f32.set(image.data, src >>> 2);
+  const dst = arena.alloc(count);
+  const grid = gridBuffers(engine, outHeight * outWidth);
+  resampleOn(engine, src, image, { outHeight, outWidth, positions, context, border }, dst, grid);
+  return arena.f32.slice(dst >>> 2, (dst >>> 2) + count);
+}
+
+/** One bilinear resampling: the output grid's size and its positions in the input, and the border rule. */
+export interface Resampling<C> {
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly positions: RowPositions<C>;
+  readonly context: C;
+  readonly border: Border;
+}
+
+/**
+ * Resamples the image by `first`, then its output by `second`, and clips the result to [0, 1]
+ * (elastic transform's affine warp, then its displacement). On the engine, the image in between
+ * stays in its memory and the clip runs there too; elsewhere, sampleBilinearRows twice. The
+ * result is a new array, the same values either way.
+ */
+export function sampleBilinearTwiceClipped<C1, C2>(image: Image, first: Resampling<C1>, second: Resampling<C2>, engine = simdEngine()): Float32Array {
+  const { channels } = image;
+  const between = first.outHeight * first.outWidth * channels;
+  const count = second.outHeight * second.outWidth * channels;
+  if (engine.kind !== 'wasm-simd' || Math.max(between, count) < ENGINE_FROM) {
+    const warped = sampleBilinearRows(image, first.outHeight, first.outWidth, first.positions, first.context, first.border);
+    const out = sampleBilinearRows({ data: warped, height: first.outHeight, width: first.outWidth, channels }, second.outHeight, second.outWidth, second.positions, second.context, second.border);
+    return clipInPlace(out);
+  }
+  const { arena, kernels } = engine;
+  arena.reset();
+  const src = arena.alloc(image.data.length);
+  arena.f32.set(image.data, src >>> 2);
+  const mid = arena.alloc(between);
+  const dst = arena.alloc(count);
+  // Everything is allocated before any view of the memory is taken: a later allocation may grow
+  // the memory, which detaches the views taken before it.
+  const grid = gridBuffers(engine, Math.max(first.outHeight * first.outWidth, second.outHeight * second.outWidth));
+  resampleOn(engine, src, image, first, mid, grid);
+  // The first output as an image for the second step's border points, read in place.
+  const midImage: Image = { data: arena.f32.subarray(mid >>> 2, (mid >>> 2) + between), height: first.outHeight, width: first.outWidth, channels };
+  resampleOn(engine, mid, midImage, second, dst, grid);
+  // min(max(v, 0), 1), as clipInPlace.
+  kernels.scaleClamp(dst, count, 1);
+  return arena.f32.slice(dst >>> 2, (dst >>> 2) + count);
+}
+
+/** Values clipped to [0, 1], in place; −0 becomes +0, as the engine's max(v, 0) makes it. */
+function clipInPlace(values: Float32Array): Float32Array {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    values[i] = v > 0 ? (v > 1 ? 1 : v) : 0;
+  }
+  return values;
+}
+
+/**
+ * One resampling on the engine: the image at byte address `src` (its values also as `image`, for
+ * the border points), into `dst`. The whole grid's positions are written to the engine's memory,
+ * its bilinear kernel samples every point inside the image, and the points it flags (their
+ * neighbours reach past the border) are sampled here by the border rule, into the same output.
+ */
+function resampleOn<C>(engine: SimdEngine, src: number, image: Image, { outHeight, outWidth, positions, context, border }: Resampling<C>, dst: number, { ys, xs, flags }: GridBuffers): void {
+  const { arena, kernels } = engine;
+  const { height, width, channels } = image;
+  const count = outHeight * outWidth;
   const f32 = arena.f32;
-  f32.set(data, src >>> 2);
   const f64 = new Float64Array(f32.buffer);
   for (let y = 0, row = 0; y < outHeight; y++, row += outWidth) {
     positions(context, y, f64.subarray((ys >>> 3) + row, (ys >>> 3) + row + outWidth), f64.subarray((xs >>> 3) + row, (xs >>> 3) + row + outWidth));
@@ -83,7 +144,18 @@ export function sampleBilinearRowsOn<C>(
   if (kernels.bilinear(dst, src, height, width, channels, ys, xs, count, flags) > 0) {
     sampleFlagged(image, f64.subarray(ys >>> 3, (ys >>> 3) + count), f64.subarray(xs >>> 3, (xs >>> 3) + count), arena.u8.subarray(flags, flags + count), border, f32, dst >>> 2);
   }
-  return f32.slice(dst >>> 2, (dst >>> 2) + count * channels);
+}
+
+/** Byte addresses of a grid's float64 row and column positions and its flag bytes, in an engine's memory. */
+interface GridBuffers {
+  readonly ys: number;
+  readonly xs: number;
+  readonly flags: number;
+}
+
+function gridBuffers({ arena }: SimdEngine, points: number): GridBuffers {
+  // Float64 positions take two floats each; every allocation is 16-byte aligned.
+  return { ys: arena.alloc(2 * points), xs: arena.alloc(2 * points), flags: arena.alloc(Math.ceil(points / 4)) };
 }
 
 /** Samples the flagged points (flags[p] = 1) by samplePoints's border rules, into out from outStart on. */
