@@ -18,13 +18,13 @@ import { chamferDistanceToEdges } from '../../src/corruptions/weather/spatter.js
 const engines = [createSimdEngine('wasm-simd'), createSimdEngine('js')];
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-describe('bilinear kernel', () => {
-  /** Positions from a table: row y's points are table[y·W … (y+1)·W). */
-  const fromTable: RowPositions<{ ys: Float64Array; xs: Float64Array }> = ({ ys, xs }, y, rowYs, rowXs) => {
-    rowYs.set(ys.subarray(y * rowYs.length, (y + 1) * rowYs.length));
-    rowXs.set(xs.subarray(y * rowXs.length, (y + 1) * rowXs.length));
-  };
+/** Positions from a table: row y's points are table[y·W … (y+1)·W). */
+const fromTable: RowPositions<{ ys: Float64Array; xs: Float64Array }> = ({ ys, xs }, y, rowYs, rowXs) => {
+  rowYs.set(ys.subarray(y * rowYs.length, (y + 1) * rowYs.length));
+  rowXs.set(xs.subarray(y * rowXs.length, (y + 1) * rowXs.length));
+};
 
+describe('bilinear kernel', () => {
   it('samples every point as the JavaScript loop does, inside, on and past every border', () => {
     const random = RandomStream.fromSeed(3);
     for (const [height, width, channels] of [[37, 41, 3], [24, 19, 1], [9, 13, 4], [1, 6, 3]] as const) {
@@ -67,11 +67,6 @@ describe('bilinear kernel', () => {
 });
 
 describe('two resamplings in a row, clipped (elastic transform)', () => {
-  const fromTable: RowPositions<{ ys: Float64Array; xs: Float64Array }> = ({ ys, xs }, y, rowYs, rowXs) => {
-    rowYs.set(ys.subarray(y * rowYs.length, (y + 1) * rowYs.length));
-    rowXs.set(xs.subarray(y * rowXs.length, (y + 1) * rowXs.length));
-  };
-
   it('equals sampling twice then clipping, on fresh engines whose memory must grow, and in JavaScript', () => {
     const random = RandomStream.fromSeed(6);
     for (const [side, channels] of [[224, 3], [160, 1], [20, 3]] as const) {
