@@ -14,6 +14,19 @@ const NO_ADAPTER_NOTE =
 
 type Dawn = typeof import('webgpu');
 
+/**
+ * The process's one Dawn instance, made on first use and referenced until the process ends. A
+ * Dawn instance left to the garbage collector is destroyed whenever a collection finds it, and
+ * on lavapipe that crashed or hung about one `ssl-robust backends` in ten at exit (abort with
+ * "The futex facility returned an unexpected error code", or a segfault); kept, 0 in 64.
+ */
+let dawnInstance: GPU | undefined;
+
+function dawnGpu(dawn: Dawn): GPU {
+  dawnInstance ??= dawn.create([]);
+  return dawnInstance;
+}
+
 /** Describes the adapter Dawn picked: a display name and whether it is real GPU hardware. */
 function describe(info: GPUAdapterInfo): { adapter: string; hardwareGpu: boolean } {
   const fields = [info.vendor, info.architecture, info.device, info.description];
@@ -28,8 +41,8 @@ function describe(info: GPUAdapterInfo): { adapter: string; hardwareGpu: boolean
 }
 
 /**
- * Asks a fresh Dawn instance for an adapter and a device. Nothing global is touched, so
- * the active tfjs backend stays as it is.
+ * Asks Dawn for an adapter and a device (then destroys the device). No global of tfjs's is
+ * touched, so the active tfjs backend stays as it is.
  */
 async function probeOnce(): Promise<BackendAvailability> {
   let dawn: Dawn;
@@ -39,7 +52,7 @@ async function probeOnce(): Promise<BackendAvailability> {
     return { name: NAME, available: false, hardwareGpu: false, note: `cannot load Dawn (npm webgpu): ${message(err)}` };
   }
   try {
-    const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+    const adapter = await dawnGpu(dawn).requestAdapter({ powerPreference: 'high-performance' });
     if (adapter === null) return { name: NAME, available: false, hardwareGpu: false, note: NO_ADAPTER_NOTE };
     // An adapter alone does not prove a device can be opened; activate() will need one.
     const device = await adapter.requestDevice();
@@ -67,8 +80,8 @@ function installBrowserGlobals(dawn: Dawn): GPU {
   const g = globalThis as Record<string, unknown>;
   for (const [key, value] of Object.entries(dawn.globals)) if (!(key in g)) g[key] = value;
   const nav = (g['navigator'] ??= {}) as { gpu?: GPU };
-  // The GPU object stays referenced from here for the process lifetime, which tfjs needs.
-  nav.gpu ??= dawn.create([]);
+  // The process's Dawn instance (dawnGpu), which tfjs finds here.
+  nav.gpu ??= dawnGpu(dawn);
   return nav.gpu;
 }
 
@@ -99,7 +112,7 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-// A probe creates a Dawn instance (~0.1 s, a few MB until collected), so a positive answer
+// A probe opens a device (~0.1 s), so a positive answer
 // is kept for the process: once a device has opened, the driver is there to stay. A
 // negative one is not kept, as it may come from a passing failure.
 let found: Promise<BackendAvailability> | undefined;
