@@ -17,7 +17,7 @@ type Dawn = typeof import('webgpu');
 /**
  * The process's one Dawn instance, made on first use and referenced until the process ends. A
  * Dawn instance left to the garbage collector is destroyed whenever a collection finds it, and
- * on lavapipe that crashed or hung about one `ssl-robust backends` in ten at exit (abort with
+ * on lavapipe that crashed or hung 8 of 68 `ssl-robust backends` runs at exit (abort with
  * "The futex facility returned an unexpected error code", or a segfault); kept, 0 in 64.
  */
 let dawnInstance: GPU | undefined;
